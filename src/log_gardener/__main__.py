@@ -1,0 +1,3 @@
+from log_gardener.cli import main
+
+raise SystemExit(main())

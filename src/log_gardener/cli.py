@@ -1,0 +1,7 @@
+"""Composition root (work in progress)."""
+
+from __future__ import annotations
+
+
+def main(argv: list[str] | None = None) -> int:
+    return 0

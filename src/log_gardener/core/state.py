@@ -1,0 +1,228 @@
+"""``state.json``: what the gardener remembers between runs.  Pure (text in, text out).
+
+The state is a cache of what can be rebuilt from the gardener's own issues plus per-run
+history.  A missing, corrupt or future-version file is never fatal: ``parse_state`` returns an
+empty state and a warning, and the run rebuilds the fingerprint -> issue map from GitHub.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from log_gardener.model import GROUPING_VERSION, STATE_VERSION, GroupingKind, Priority
+
+HISTORY_LIMIT = 48  # runs of per-cluster history kept (two days of hourly runs)
+RUNS_LIMIT = 100  # runs listed in the worklog index
+
+
+@dataclass(frozen=True)
+class RunCount:
+    run_id: str
+    window_end: datetime
+    count: int
+
+
+@dataclass(frozen=True)
+class KnownCluster:
+    fingerprint: str
+    kind: GroupingKind
+    template: str  # raw (unredacted) masked template, for matching in later runs
+    logger: str = ""
+    service: str = ""
+    exception_type: str = ""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    issue_number: int | None = None
+    priority: Priority | None = None  # last published priority (for "priority raised")
+    revisions: tuple[str, ...] = ()  # revisions already reported (for "new revision affected")
+    history: tuple[RunCount, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    generated_at: datetime
+    worklog_path: str
+    clusters: int
+    entries: int
+    max_priority: str = ""
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    """An operation deferred by the budget; the next run plans it again from fresh data."""
+
+    fingerprint: str
+    kind: str  # OperationKind value
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GardenerState:
+    version: int = STATE_VERSION
+    grouping_version: str = GROUPING_VERSION
+    clusters: Mapping[str, KnownCluster] = field(default_factory=dict)
+    cursors: Mapping[str, datetime] = field(default_factory=dict)  # target key -> window end
+    pending: tuple[PendingWork, ...] = ()
+    runs: tuple[RunSummary, ...] = ()  # newest first
+    dashboard_issue: int | None = None
+    # target key -> "insertId|timestamp" of entries already counted inside the overlap that the
+    # next run re-reads (late arrivals), so nothing is counted twice.
+    overlap_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def with_cluster(self, known: KnownCluster) -> GardenerState:
+        return replace(self, clusters={**self.clusters, known.fingerprint: known})
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _required_time(value: object) -> datetime:
+    parsed = _parse_time(value)
+    if parsed is None:
+        raise ValueError("missing timestamp")
+    return parsed
+
+
+def _cluster_to_json(known: KnownCluster) -> dict[str, Any]:
+    return {
+        "fingerprint": known.fingerprint,
+        "kind": known.kind.value,
+        "template": known.template,
+        "logger": known.logger,
+        "service": known.service,
+        "exception_type": known.exception_type,
+        "first_seen": _time(known.first_seen),
+        "last_seen": _time(known.last_seen),
+        "issue_number": known.issue_number,
+        "priority": known.priority.name if known.priority is not None else None,
+        "revisions": list(known.revisions),
+        "history": [
+            {"run_id": h.run_id, "window_end": _time(h.window_end), "count": h.count}
+            for h in known.history[-HISTORY_LIMIT:]
+        ],
+    }
+
+
+def _cluster_from_json(data: Mapping[str, Any]) -> KnownCluster:
+    priority = data.get("priority")
+    return KnownCluster(
+        fingerprint=str(data["fingerprint"]),
+        kind=GroupingKind(data.get("kind", "message")),
+        template=str(data.get("template", "")),
+        logger=str(data.get("logger", "")),
+        service=str(data.get("service", "")),
+        exception_type=str(data.get("exception_type", "")),
+        first_seen=_parse_time(data.get("first_seen")),
+        last_seen=_parse_time(data.get("last_seen")),
+        issue_number=_optional_int(data.get("issue_number")),
+        priority=Priority[priority] if isinstance(priority, str) else None,
+        revisions=tuple(str(r) for r in data.get("revisions", [])),
+        history=tuple(
+            RunCount(str(h["run_id"]), _required_time(h["window_end"]), int(h["count"]))
+            for h in data.get("history", [])
+        ),
+    )
+
+
+def _optional_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def state_to_json(state: GardenerState) -> str:
+    """Deterministic text (sorted keys, stable order) so commits diff cleanly."""
+    document = {
+        "version": state.version,
+        "grouping_version": state.grouping_version,
+        "clusters": {fp: _cluster_to_json(k) for fp, k in sorted(state.clusters.items())},
+        "cursors": {key: _time(value) for key, value in sorted(state.cursors.items())},
+        "pending": [
+            {"fingerprint": p.fingerprint, "kind": p.kind, "reason": p.reason}
+            for p in state.pending
+        ],
+        "runs": [
+            {
+                "run_id": r.run_id,
+                "generated_at": _time(r.generated_at),
+                "worklog_path": r.worklog_path,
+                "clusters": r.clusters,
+                "entries": r.entries,
+                "max_priority": r.max_priority,
+            }
+            for r in state.runs[:RUNS_LIMIT]
+        ],
+        "dashboard_issue": state.dashboard_issue,
+        "overlap_ids": {k: sorted(v) for k, v in sorted(state.overlap_ids.items())},
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def parse_state(text: str | None) -> tuple[GardenerState, str]:
+    """The state and a warning in our words ("" when all is well).  Never raises."""
+    if text is None:
+        return GardenerState(), "state.json was not found; starting from the gardener's issues"
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return GardenerState(), "state.json is not valid JSON; rebuilt from the gardener's issues"
+    if not isinstance(data, dict):
+        return (
+            GardenerState(),
+            "state.json is not a JSON object; rebuilt from the gardener's issues",
+        )
+    version = data.get("version")
+    if version != STATE_VERSION:
+        return GardenerState(), (
+            f"state.json has version {version!r}, this gardener reads version {STATE_VERSION}; "
+            "rebuilt from the gardener's issues"
+        )
+    try:
+        return _state_from_dict(data), ""
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return GardenerState(), "state.json is damaged; rebuilt from the gardener's issues"
+
+
+def _state_from_dict(data: Mapping[str, Any]) -> GardenerState:
+    clusters = {fp: _cluster_from_json(c) for fp, c in dict(data.get("clusters", {})).items()}
+    if data.get("grouping_version") != GROUPING_VERSION:
+        clusters = {}  # another grouping algorithm: its fingerprints mean nothing to us
+    cursors = {str(k): _required_time(v) for k, v in dict(data.get("cursors", {})).items()}
+    pending = tuple(
+        PendingWork(str(p["fingerprint"]), str(p["kind"]), str(p.get("reason", "")))
+        for p in data.get("pending", [])
+    )
+    runs = tuple(
+        RunSummary(
+            run_id=str(r["run_id"]),
+            generated_at=_required_time(r["generated_at"]),
+            worklog_path=str(r["worklog_path"]),
+            clusters=int(r["clusters"]),
+            entries=int(r["entries"]),
+            max_priority=str(r.get("max_priority", "")),
+        )
+        for r in data.get("runs", [])
+    )
+    return GardenerState(
+        clusters=clusters,
+        cursors=cursors,
+        pending=pending,
+        runs=runs,
+        dashboard_issue=_optional_int(data.get("dashboard_issue")),
+        overlap_ids={
+            str(k): tuple(str(i) for i in v) for k, v in dict(data.get("overlap_ids", {})).items()
+        },
+    )
