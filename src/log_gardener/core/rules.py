@@ -8,6 +8,8 @@ fields may be added with defaults, not removed or renamed.
 from __future__ import annotations
 
 import enum
+import fnmatch
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,11 +110,170 @@ def default_config() -> RulesConfig:
     return RulesConfig()
 
 
+GROUP_KEY_FIELDS: tuple[str, ...] = (
+    "service",
+    "logger",
+    "exception_type",
+    "severity",
+    "revision",
+    "location",
+)
+"""Placeholders a ``group_by`` key may use, filled from the record (e.g. ``"db-{service}"``)."""
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What a Match looks at, gathered from one record or one cluster (so both share a matcher)."""
+
+    texts: tuple[str, ...]  # searched by ``message``
+    exception_types: tuple[str, ...]
+    loggers: tuple[str, ...]  # logger names and module names
+    severity: Severity
+    services: tuple[str, ...]
+    label_sets: tuple[Mapping[str, str], ...]  # resource labels, one mapping per record
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """A shell-style glob (``*``, ``?``, ``[abc]``), case-sensitive, matching the whole value.
+
+    Cached: rule globs are few and fixed for a run, so each compiles once however many records.
+    """
+    return re.compile(fnmatch.translate(pattern))
+
+
+def _any_glob(pattern: str, values: tuple[str, ...]) -> bool:
+    compiled = compile_glob(pattern)
+    return any(compiled.match(value) for value in values)
+
+
+def _any_search(pattern: re.Pattern[str], values: tuple[str, ...]) -> bool:
+    return any(pattern.search(value) for value in values if value)
+
+
+def _labels_hold(wanted: Mapping[str, str], label_sets: tuple[Mapping[str, str], ...]) -> bool:
+    """True when one record carries every wanted label with a value matching its glob."""
+    for labels in label_sets:
+        if all(
+            key in labels and compile_glob(glob).match(labels[key]) for key, glob in wanted.items()
+        ):
+            return True
+    return False
+
+
+def _matches(match: Match, subject: _Subject) -> bool:
+    """All conditions hold; the cheap ones are tried first."""
+    if match.severity_min is not None and subject.severity < match.severity_min:
+        return False
+    if match.severity_max is not None and subject.severity > match.severity_max:
+        return False
+    if match.service and not _any_glob(match.service, subject.services or ("",)):
+        return False
+    if match.logger and not _any_glob(match.logger, subject.loggers or ("",)):
+        return False
+    if match.exception_type is not None and not _any_search(
+        match.exception_type, subject.exception_types
+    ):
+        return False
+    if match.resource_labels and not _labels_hold(match.resource_labels, subject.label_sets):
+        return False
+    return match.message is None or _any_search(match.message, subject.texts)
+
+
+def _record_subject(record: LogRecord) -> _Subject:
+    loggers = (record.logger, *(frame.module for frame in record.frames))
+    return _Subject(
+        texts=(record.message, record.text),
+        exception_types=(record.exception_type,),
+        loggers=tuple(name for name in loggers if name),
+        severity=record.severity,
+        services=(record.service,),
+        label_sets=(record.resource_labels,),
+    )
+
+
+def _cluster_subject(cluster: ClusterSummary) -> _Subject:
+    texts = [cluster.template]
+    for sample in cluster.samples:
+        texts.extend((sample.message, sample.text))
+    loggers = [cluster.logger, *(frame.module for frame in cluster.top_frames)]
+    loggers.extend(sample.logger for sample in cluster.samples)
+    exception_types = [cluster.exception_type]
+    exception_types.extend(sample.exception_type for sample in cluster.samples)
+    return _Subject(
+        texts=tuple(texts),
+        exception_types=tuple(exception_types),
+        loggers=tuple(dict.fromkeys(name for name in loggers if name)),
+        severity=cluster.max_severity,
+        services=cluster.services,
+        label_sets=tuple(sample.resource_labels for sample in cluster.samples),
+    )
+
+
+def record_matches(match: Match, record: LogRecord) -> bool:
+    """Whether one record satisfies a Match (its own severity, message, labels...)."""
+    return _matches(match, _record_subject(record))
+
+
+def cluster_matches(match: Match, cluster: ClusterSummary) -> bool:
+    """Whether a cluster satisfies a Match: its max severity; any sample, service or logger."""
+    return _matches(match, _cluster_subject(cluster))
+
+
+def _group_key_values(record: LogRecord) -> dict[str, str]:
+    return {
+        "service": record.service,
+        "logger": record.logger,
+        "exception_type": record.exception_type,
+        "severity": record.severity.name,
+        "revision": record.revision,
+        "location": record.location,
+    }
+
+
 def custom_group_key(config: RulesConfig, record: LogRecord) -> str | None:
-    """The ``group_by`` key of the first matching rule that has one; None otherwise."""
-    raise NotImplementedError
+    """The ``group_by`` key of the first rule that has one and whose match holds; None otherwise.
+
+    Only rules with a ``group_by`` are considered (a matching rule without one does not stop
+    the search).  The key may name record fields as placeholders (``GROUP_KEY_FIELDS``), e.g.
+    ``"db-timeout-{service}"``; records with equal keys form one cluster.
+    """
+    subject: _Subject | None = None
+    for rule in config.rules:
+        if not rule.group_by:
+            continue
+        subject = subject or _record_subject(record)
+        if _matches(rule.match, subject):
+            if "{" not in rule.group_by:
+                return rule.group_by
+            # Placeholders were checked at load time; values are inserted, never re-parsed.
+            return rule.group_by.format_map(_group_key_values(record))
+    return None
+
+
+def first_matching_rule(config: RulesConfig, cluster: ClusterSummary) -> Rule | None:
+    subject = _cluster_subject(cluster)
+    return next((rule for rule in config.rules if _matches(rule.match, subject)), None)
 
 
 def judge(config: RulesConfig, cluster: ClusterSummary) -> Judgement:
-    """First matching rule wins; severity defaults otherwise."""
-    raise NotImplementedError
+    """First matching rule wins; severity defaults otherwise.
+
+    A rule's ``priority`` pins the judgement (escalation never goes past it); without one, the
+    priority comes from the cluster's highest severity through ``severity_priorities``.
+    """
+    default_priority = config.severity_priorities.get(
+        cluster.max_severity, DEFAULT_SEVERITY_PRIORITIES[cluster.max_severity]
+    )
+    rule = first_matching_rule(config, cluster)
+    if rule is None:
+        return Judgement(priority=default_priority, labels=(), title="", impact="", rule="default")
+    return Judgement(
+        priority=default_priority if rule.priority is None else rule.priority,
+        labels=tuple(dict.fromkeys(rule.labels)),
+        title=rule.title,
+        impact=rule.impact,
+        rule=rule.name,
+        ignored=rule.ignore,
+        pinned=rule.priority is not None,
+    )
