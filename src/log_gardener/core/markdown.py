@@ -1,47 +1,241 @@
 """Neutralization of GitHub markdown for log-derived text, and verification of documents.  Pure.
 
-OWNER: redaction helper.  Contract (callers pass text that ``redact`` already processed):
+Contract (callers pass text that ``redact`` already processed):
+
 - ``code_span(text)``: inline code, one line, backtick run longer than any in the text.
-- ``code_block(text, info="")``: fenced block whose fence is longer than any backtick run in the
-  text; bidi and invisible characters made visible.
-- ``inline_text(text)``: log-derived text outside code (titles, table cells): mentions,
-  references, closing keywords, HTML, markdown syntax and line breaks neutralized.
-- ``plain_title(text, limit)``: text for an issue title (no markdown rendering there, but no
-  mentions, references or control characters either).
+- ``code_block(text, info="")``: fenced block whose fence is longer than any run of its
+  character in the text; bidi and invisible characters made visible.
+- ``inline_text(text)``: log-derived text outside a block (table cells, prose): a code span with
+  table pipes replaced, so nothing in it is ever parsed as markdown or HTML.
+- ``plain_title(text, limit)``: text for an issue title (GitHub renders no markdown there, but it
+  links references): no mentions, references, links, controls or bidi characters.
 - ``verify_document(markdown, untrusted)``: parse with markdown-it-py; raise
-  ``UnsafeDocumentError`` if any untrusted fragment appears outside a code span or block, or if
-  the document contains raw HTML other than the gardener's own marker comment on line 1.
+  ``UnsafeDocumentError`` if any untrusted fragment appears outside a code span or block, if the
+  document contains raw HTML other than the gardener's own markers, or a live mention.
+
+Why log text goes only into code: GitHub never links mentions, references or URLs inside code,
+never renders HTML there, and a fence longer than any run in the content cannot be closed early.
+Inside code we still break ``@name`` and ``<!--`` because other tools (mail clients, bots that
+grep issue bodies for their markers) read the raw text, and we show invisible characters as
+``<U+XXXX>`` so what a reader sees is what the log said.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from log_gardener.core import marker
 
 
 class UnsafeDocumentError(ValueError):
     pass
 
 
+# Characters that are invisible or reorder text but are not Unicode format/control characters.
+_EXTRA_INVISIBLE = frozenset({0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x2800})
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e\n\t]")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_MENTION_AT = re.compile(r"[@\uff20\ufe6b](?=[\w-])")
+_COMMENT_OPEN = re.compile(r"<!--")
+_FULLWIDTH_AT = "\uff20"  # GitHub never turns a fullwidth at sign into a mention
+_NEWLINE_MARK = "\u23ce"  # ⏎, shows where a line ended inside a one-line code span
+_PIPE_STANDIN = "\u00a6"  # ¦, GFM splits table cells on | even inside code spans
+
+
+def _is_hidden(char: str) -> bool:
+    return ord(char) in _EXTRA_INVISIBLE or unicodedata.category(char) in _HIDDEN_CATEGORIES
+
+
+def _show_hidden(found: re.Match[str]) -> str:
+    char = found.group()
+    return f"<U+{ord(char):04X}>" if _is_hidden(char) else char
+
+
+def visible(text: str) -> str:
+    """Line ends unified; ANSI sequences dropped; other controls and invisibles as ``<U+XXXX>``."""
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_PRINTABLE_ASCII.sub(_show_hidden, text)
+
+
+def _neutral(text: str) -> str:
+    """The text as it may appear inside code: visible, no mention-shaped ``@``, no ``<!--``."""
+    text = _MENTION_AT.sub(_FULLWIDTH_AT, visible(text))
+    return _COMMENT_OPEN.sub("<!- -", text)
+
+
+def _longest_run(text: str, char: str) -> int:
+    runs = re.findall(re.escape(char) + "+", text)
+    return max((len(run) for run in runs), default=0)
+
+
 def code_span(text: str) -> str:
-    """PLACEHOLDER until the redaction helper lands."""
-    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+    """One-line inline code whose delimiters no run of backticks in ``text`` can match."""
+    body = _neutral(text).replace("\n", _NEWLINE_MARK).replace("|", _PIPE_STANDIN)
+    if not body:
+        return "` `"
+    ticks = "`" * (_longest_run(body, "`") + 1)
+    # CommonMark strips one space from each side when both ends are spaces, and a backtick next
+    # to the delimiter would merge with it: pad so that stripping removes only our padding.
+    if body[0] in "` " or body[-1] in "` ":
+        body = f" {body} "
+    return f"{ticks}{body}{ticks}"
 
 
 def code_block(text: str, info: str = "") -> str:
-    """PLACEHOLDER until the redaction helper lands."""
-    return "~~~~" + info + "\n" + text.replace("~~~~", "~ ~ ~ ~") + "\n~~~~"
+    """A fenced block that no line of ``text`` can close; ends without a trailing newline."""
+    body = _neutral(text)
+    if body.endswith("\n"):
+        body = body[:-1]
+    backticks, tildes = _longest_run(body, "`"), _longest_run(body, "~")
+    fence = "`" * max(3, backticks + 1) if backticks <= tildes else "~" * max(3, tildes + 1)
+    safe_info = re.sub(r"[^A-Za-z0-9_+.-]", "", info)[:30]
+    return f"{fence}{safe_info}\n{body}\n{fence}"
 
 
 def inline_text(text: str) -> str:
-    """PLACEHOLDER until the redaction helper lands."""
-    return code_span(text)
+    """Log-derived text for prose or a table cell: always a code span, never parsed."""
+    return code_span(text) if text else ""
+
+
+# Titles: GitHub links #123, GH-123 and owner/repo#123 there, and other tools render them.
+_TITLE_REPLACEMENTS = str.maketrans(
+    {
+        "@": _FULLWIDTH_AT,
+        "#": "\uff03",  # fullwidth number sign: no reference
+        "<": "\u2039",
+        ">": "\u203a",
+        "`": "'",
+        "|": _PIPE_STANDIN,
+        "[": "(",
+        "]": ")",
+    }
+)
+_TITLE_GH_REF = re.compile(r"\b(GH)-(?=\d)", re.IGNORECASE)
+_TITLE_SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://")
+_TITLE_COMMAND = re.compile(r"::")
 
 
 def plain_title(text: str, limit: int = 120) -> str:
-    """PLACEHOLDER until the redaction helper lands."""
-    return "".join(c for c in text if c.isalnum() or c in " .-_:")[:limit]
+    """One readable line for an issue title; nothing in it links, mentions or reorders."""
+    kept = "".join(" " if char in "\n\t" else char for char in visible(text))
+    kept = re.sub(r"<U\+[0-9A-F]{4,6}>", "", kept)  # titles drop invisibles instead of showing
+    kept = kept.translate(_TITLE_REPLACEMENTS)
+    kept = _TITLE_GH_REF.sub("\\1\u2011", kept)  # non-breaking hyphen: GH‑3 is not a reference
+    kept = _TITLE_SCHEME.sub(r"\1[:]//", kept)
+    kept = _TITLE_COMMAND.sub(": :", kept)
+    kept = " ".join(kept.split())
+    limit = max(limit, 1)
+    return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "\u2026"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+
+
+_PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_CODE_TOKENS = frozenset({"code_inline", "fence", "code_block"})
+_HTML_TOKENS = frozenset({"html_block", "html_inline"})
+_MIN_FRAGMENT = 4
+_MIN_LOOSE_FRAGMENT = 12
+_LIVE_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9][A-Za-z0-9-]*(?:/[A-Za-z0-9_.-]+)?")
+_CLOSING_REF = re.compile(
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?\s+(?:[\w.-]+/[\w.-]+)?#\d+", re.IGNORECASE
+)
+
+
+def _walk(tokens: Iterable[Token]) -> Iterator[Token]:
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def _run_marker_only(content: str) -> bool:
+    parts = re.split(r"(?<=-->)\s*", content.strip())
+    return all(
+        (run := marker.comment_run_id(part)) is not None and part == marker.run_marker(run)
+        for part in parts
+        if part
+    )
+
+
+def _html_allowed(token: Token) -> bool:
+    content = token.content.strip()
+    if not content:
+        return True
+    on_first_line = token.map is not None and token.map[0] == 0
+    if on_first_line and (marker.parse_issue_marker(content) or marker.is_dashboard(content)):
+        return True
+    return _run_marker_only(content)
+
+
+def _text_of(inline: Token) -> str:
+    parts: list[str] = []
+    for child in inline.children or ():
+        if child.type in _CODE_TOKENS:
+            parts.append("\x00")  # a code span separates text, it is not text
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type in _HTML_TOKENS:
+            parts.append("\x00")  # checked on its own: only our markers are allowed
+        else:
+            parts.append(child.content)
+    return "".join(parts)
+
+
+def _loose(text: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", text).split()).casefold()
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _exposed_text(tokens: list[Token]) -> tuple[str, list[str]]:
+    """The document's non-code text, and its raw HTML fragments that are not our markers."""
+    texts: list[str] = []
+    bad_html: list[str] = []
+    for token in _walk(tokens):
+        if token.type in _HTML_TOKENS:
+            if not _html_allowed(token):
+                bad_html.append(token.content)
+        elif token.type == "inline":
+            texts.append(_text_of(token))
+        elif token.type in ("link_open", "image"):
+            texts.append(" ".join(str(value) for value in token.attrs.values()))
+    return "\n".join(texts), bad_html
+
+
+def _fragments(untrusted: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for item in untrusted:
+        for form in (item, _neutral(item), visible(item)):
+            found.update(form.split("\n"))
+    return found
 
 
 def verify_document(markdown: str, untrusted: Iterable[str]) -> None:
-    """PLACEHOLDER until the redaction helper lands."""
-    del markdown, untrusted
+    """Raise ``UnsafeDocumentError`` unless every untrusted fragment is confined to code."""
+    exposed, bad_html = _exposed_text(_PARSER.parse(markdown))
+    if bad_html:
+        raise UnsafeDocumentError(f"raw HTML outside code: {len(bad_html)} fragment(s)")
+    plain = exposed.replace("\x00", "\n")
+    if _LIVE_MENTION.search(plain):
+        raise UnsafeDocumentError("a live @mention outside code")
+    if _CLOSING_REF.search(plain):
+        raise UnsafeDocumentError("a closing keyword with an issue reference outside code")
+    collapsed = "\n".join(_collapse(part) for part in plain.split("\n"))
+    loose = _loose(plain)
+    for fragment in _fragments(untrusted):
+        exact = _collapse(fragment)
+        if len(exact) >= _MIN_FRAGMENT and exact in collapsed:
+            raise UnsafeDocumentError("log-derived text outside a code span or block")
+        relaxed = _loose(fragment)
+        if len(relaxed) >= _MIN_LOOSE_FRAGMENT and relaxed in loose:
+            raise UnsafeDocumentError("log-derived text outside a code span or block")
