@@ -1,10 +1,202 @@
 """Masking of variable parts and stable fingerprints.  Pure.
 
-OWNER: clustering helper.  Contract:
 - ``mask_message(text)`` replaces variable parts (emails, URLs, IPs, UUIDs, hashes, hex, dates,
-  times, durations, numbers, quoted values after ``=`` ...) by ``<KIND>`` placeholders.
-- ``fingerprint`` of a stack group: exception type + top in-app frames (module, function; no
-  line numbers); of a message group: masked template + logger + service; of a custom group: the
-  rule's key.  Output: 16 lowercase hex chars of a SHA-256 over a string that starts with
-  ``GROUPING_VERSION``.
+  times, durations, numbers, quoted values after ``=``/``:``, path ids, pod suffixes, base64-ish
+  tokens) by ``<KIND>`` placeholders and returns the template: tokens joined by single spaces.
+- ``stack_fingerprint`` groups on exception type + the innermost in-app frames (module and
+  function, no line numbers), ``message_fingerprint`` on template + logger + service,
+  ``custom_fingerprint`` on a rule's key.  Each is 16 lowercase hex chars of a SHA-256 over a
+  string that starts with ``GROUPING_VERSION``.
+
+This sits on the hot path (every entry), so the work is shaped for CPython: the regular
+expressions only visit tokens that hold a digit, ``@`` or ``://`` (most words hold none), the
+classification of such a token is one anchored alternation, and results are cached by string.
 """
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from log_gardener.model import GROUPING_VERSION, GroupingKind, StackFrame
+
+WILDCARD = "<*>"
+"""Placeholder of a position the similarity merge found variable."""
+
+STACK_FRAMES = 3
+"""Innermost in-app frames that identify a stack group: the failing site and its callers."""
+
+MAX_MESSAGE_CHARS = 2000  # masking cost stays bounded whatever a message holds
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+_ZONE = r"(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?"
+
+# Variable parts that span several whitespace-separated tokens: date-times with a space inside
+# and quoted values.  Applied before the token pass; guarded by cheap checks.
+_SPANNING_DATETIME = re.compile(
+    rf"(?:{_WEEKDAY},?\s+)?"
+    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}[ T]{_CLOCK}{_ZONE}"  # ISO 8601 with a space
+    rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\s+{_CLOCK}{_ZONE}"  # RFC 2822 (after the weekday)
+    rf"|{_MONTH}\s+\d{{1,2}},?\s+(?:\d{{4}}\s+)?{_CLOCK}(?:\s+\d{{4}})?{_ZONE}"  # syslog, ctime
+    rf"|\d{{1,2}}/{_MONTH}/\d{{4}}:{_CLOCK}(?:\s[+-]\d{{4}})?)"  # Apache access log
+    r"(?![\w:])"
+)
+_HAS_CLOCK = re.compile(r"\d:\d\d")
+_QUOTED_VALUE = re.compile(r"""([=:]\s?)(?:"(?:[^"\\\n]|\\.){0,200}"|'(?:[^'\\\n]|\\.){0,200}')""")
+
+# A token worth classifying: one that holds a digit, an ``@`` or a scheme separator.
+_VARIABLE_TOKEN = re.compile(r"(?<!\S)[^\s\d@]*?(?:\d|@|://)\S*")
+
+_LEADING = "([{<\"'`"
+_TRAILING = ")]}>\"'`,;:.!?"
+
+# One anchored alternation; the first branch that matches the whole token wins.
+_KINDS = re.compile(
+    r"(?P<UUID>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"|(?P<URL>[a-zA-Z][a-zA-Z0-9+.-]*://\S+)"
+    r"|(?P<EMAIL>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})"
+    rf"|(?P<DATETIME>\d{{4}}-\d{{2}}-\d{{2}}[T_]{_CLOCK}(?:Z|[+-]\d{{2}}:?\d{{2}})?"
+    rf"|\d{{1,2}}/{_MONTH}/\d{{4}}:{_CLOCK})"
+    rf"|(?P<TIME>{_CLOCK}(?:Z|[+-]\d{{2}}:?\d{{2}})?)"
+    r"|(?P<IP>(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?"
+    r"|\[?(?=[0-9a-fA-F]*:[0-9a-fA-F]*:)[0-9a-fA-F:]{2,39}(?:\]:\d{1,5})?\]?)"
+    r"|(?P<DATE>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}})"
+    r"|(?P<DURATION>(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|µs|ns)){2,}"
+    r"|\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|d|days?))"
+    r"|(?P<NUM>[-+]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?:%|[kKMGTPE]i?[bB]?|[bB]|bytes?|x|px)?)"
+    r"|(?P<HASH>[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})"
+    r"|(?P<HEX>0[xX][0-9a-fA-F]+|[0-9a-fA-F]{8,})"
+    r"|(?P<POD>(?P<deployment>[a-z][a-z0-9]*(?:-[a-z0-9]+)*?)"
+    r"(?:-[bcdfghjklmnpqrstvwxz2-9]{6,10}-[bcdfghjklmnpqrstvwxz2-9]{5}|-[bcdfghjklmnpqrstvwxz2-9]{5}))"
+)
+_BASE64ISH = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_BRACKET = re.compile(r"[\[(]")
+_KEY = re.compile(r"[A-Za-z_][\w.-]*")
+
+# Token classification is cached: constant tokens with punctuation recur ("status=500,").
+_TOKEN_CACHE: dict[str, str] = {}
+_TOKEN_CACHE_LIMIT = 100_000
+_MESSAGE_CACHE: dict[str, str] = {}
+_MESSAGE_CACHE_LIMIT = 50_000
+
+
+def mask_message(text: str) -> str:
+    """The message's template: variable parts as ``<KIND>``, whitespace collapsed to one space."""
+    end = text.find("\n")
+    line = text[: end if 0 <= end < MAX_MESSAGE_CHARS else MAX_MESSAGE_CHARS]
+    cached = _MESSAGE_CACHE.get(line)
+    if cached is not None:
+        return cached
+    masked = _mask(line)
+    if len(_MESSAGE_CACHE) >= _MESSAGE_CACHE_LIMIT:
+        _MESSAGE_CACHE.clear()  # bounded memory; a cleared cache only costs time
+    _MESSAGE_CACHE[line] = masked
+    return masked
+
+
+def _mask(line: str) -> str:
+    if "=" in line or ":" in line:
+        if '"' in line or "'" in line:
+            line = _QUOTED_VALUE.sub(r"\1<VALUE>", line)
+        if _HAS_CLOCK.search(line) is not None:
+            line = _SPANNING_DATETIME.sub("<DATETIME>", line)
+    line = _VARIABLE_TOKEN.sub(_replace_token, line)
+    return " ".join(line.split())
+
+
+def _replace_token(match: re.Match[str]) -> str:
+    return mask_token(match.group())
+
+
+def mask_token(token: str) -> str:
+    """One whitespace-free token with its variable core replaced; punctuation around it kept."""
+    cached = _TOKEN_CACHE.get(token)
+    if cached is not None:
+        return cached
+    core = token.lstrip(_LEADING)
+    head = token[: len(token) - len(core)]
+    stripped = core.rstrip(_TRAILING)
+    tail = core[len(stripped) :]
+    result = head + _classify(stripped) + tail if stripped else token
+    if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
+        _TOKEN_CACHE.clear()
+    _TOKEN_CACHE[token] = result
+    return result
+
+
+def _classify(core: str, depth: int = 0) -> str:
+    match = _KINDS.fullmatch(core)
+    if match is not None:
+        kind = match.lastgroup
+        if kind in {"deployment", "POD"}:
+            return f"{match['deployment']}-<POD>"
+        return f"<{kind}>"
+    if depth > 2 or not _has_digit(core):
+        return core  # no digit: a word, a name; the similarity merge decides about it
+    for separator in ("=", ":"):
+        key, found, value = core.partition(separator)
+        if found and value and _KEY.fullmatch(key) is not None:
+            return f"{key}{separator}{_classify(value, depth + 1)}"
+    if "/" in core:
+        return "/".join(_classify(part, depth + 1) if part else part for part in core.split("/"))
+    bracket = _BRACKET.search(core)
+    if bracket is not None and bracket.start() > 0:  # "sshd[1234", "conn(42"
+        start = bracket.start()
+        return core[: start + 1] + _classify(core[start + 1 :], depth + 1)
+    if len(core) >= 16 and _looks_base64(core):
+        return "<B64>"
+    return "<ID>"
+
+
+def _looks_base64(core: str) -> bool:
+    if _BASE64ISH.fullmatch(core) is None:
+        return False
+    return core.endswith("=") or (not core.islower() and not core.isupper())
+
+
+def _has_digit(text: str) -> bool:
+    return any(char.isdigit() for char in text)
+
+
+# --- fingerprints ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65_536)
+def _digest(kind: str, *parts: str) -> str:
+    text = "\x1f".join((GROUPING_VERSION, kind, *parts))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def message_fingerprint(template: str, logger: str, service: str) -> str:
+    return _digest(GroupingKind.MESSAGE.value, service, logger, template)
+
+
+def custom_fingerprint(key: str) -> str:
+    return _digest(GroupingKind.CUSTOM.value, key)
+
+
+def stack_fingerprint(exception_type: str, frames: Sequence[StackFrame]) -> str:
+    """Exception type + ``top_frames`` (module and function only, so line shifts don't split)."""
+    parts = [f"{_stable_module(f.module)}:{f.function}" for f in top_frames(frames)]
+    return _digest(GroupingKind.STACK.value, exception_type, *parts)
+
+
+def top_frames(frames: Sequence[StackFrame], limit: int = STACK_FRAMES) -> tuple[StackFrame, ...]:
+    """The innermost ``limit`` in-app frames, outermost first; all frames when none is in-app."""
+    in_app = [frame for frame in frames if frame.in_app]
+    chosen = in_app if in_app else list(frames)
+    return tuple(chosen[-limit:])
+
+
+_GENERATED = re.compile(r"\$\$.*|\$Proxy\d+|(?<![A-Za-z])[0-9a-f]{8,}(?![A-Za-z])")
+
+
+def _stable_module(module: str) -> str:
+    # Generated class names (CGLIB proxies, bundler chunk hashes) change per build, not per bug.
+    return _GENERATED.sub("", module) if ("$" in module or _has_digit(module)) else module
