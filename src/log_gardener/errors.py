@@ -94,3 +94,8 @@ class StateError(GardenerError):
 
 class Cancelled(GardenerError):
     """SIGTERM/SIGINT: the in-flight request finished, the final commit was skipped."""
+
+
+class CreateUnconfirmed(GitHubError):
+    """An issue create failed in a way that may have created it (5xx, timeout) and listing the
+    issues again to adopt it failed too: the apply step creates nothing more this run."""
