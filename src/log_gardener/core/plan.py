@@ -2,8 +2,16 @@
 
 OWNER: planning helper.  Contract (used by ``pipeline``):
 
-    judged = assess(clusters_with_judgement, existing, state, policy, now)  # statuses, escalation
+    judged = assess(clusters_with_judgement, existing, state, policy, now,  # core.lifecycle
+                    run_id=links.run_id)                                    # statuses, escalation
     plan = plan_issues(PlanInput(...))                                      # operations
+
+Conventions for ``apply``: UPDATE_ISSUE always carries the full title, body and labels (labels
+replace the issue's set; labels people added are carried over); COMMENT carries ``run_id`` and
+is already skipped here when the issue shows that run's marker; CLOSE_DUPLICATE follows a
+COMMENT that links the kept issue; the dashboard is a CREATE_ISSUE / UPDATE_ISSUE with
+``fingerprint=""`` whose body starts with the dashboard marker.  The same input gives the same
+plan, so a replayed run plans the same writes and the markers make them no-ops.
 
 Budgets are NOT applied here: ``apply.apply_plan`` is the one place that enforces
 ``max_operations`` / ``max_new_issues``, dry run and the journal.  Operations come in the order
@@ -16,10 +24,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from log_gardener.core import issue_render as render
+from log_gardener.core.lifecycle import (
+    MUTED_LABEL,
+    RESOLVED_BY_SILENCE_LABEL,
+    detect_spike,
+    duplicate_issues,
+    issue_index,
+    silent_issues,
+)
 from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.state import GardenerState
-from log_gardener.model import ExistingIssue, JudgedCluster, Operation
+from log_gardener.core.rules import CommentMode, IssuePolicy
+from log_gardener.core.state import GardenerState, KnownCluster
+from log_gardener.model import (
+    ClusterStatus,
+    ExistingIssue,
+    IssueState,
+    JudgedCluster,
+    Operation,
+    OperationKind,
+    Priority,
+)
 
 
 @dataclass(frozen=True)
@@ -49,3 +74,411 @@ class Plan:
     operations: tuple[Operation, ...]
     notes: tuple[str, ...] = ()  # our words, for the worklog (e.g. "issue #4 closed as duplicate")
     issue_for: Mapping[str, int] = field(default_factory=dict)  # fingerprint -> known issue
+
+
+LABEL_NAME_LIMIT = 50
+LABEL_DESCRIPTION_LIMIT = 100
+_PRIORITY_COLORS = {
+    Priority.P0: "b60205",
+    Priority.P1: "d93f0b",
+    Priority.P2: "fbca04",
+    Priority.P3: "0e8a16",
+    Priority.P4: "c5def5",
+}
+_PRIORITY_WORDS = {
+    Priority.P0: "most urgent: act now",
+    Priority.P1: "urgent: act today",
+    Priority.P2: "important: plan a fix",
+    Priority.P3: "minor: fix when convenient",
+    Priority.P4: "least urgent: for information",
+}
+_RULE_COLORS = ("1d76db", "5319e7", "006b75", "bfd4f2", "d4c5f9", "f9d0c4", "c2e0c6", "fef2c0")
+# Labels the gardener decides on each run; everything else on an issue was added by a person
+# (or by an older rule) and is carried over untouched.
+_MANAGED = frozenset({p.label for p in Priority} | {RESOLVED_BY_SILENCE_LABEL})
+
+
+@dataclass(frozen=True)
+class _Label:
+    name: str
+    color: str
+    description: str
+
+
+def _known_labels(policy: IssuePolicy) -> dict[str, _Label]:
+    labels = {
+        policy.label: _Label(policy.label, "5319e7", "A problem found in the logs by log-gardener"),
+        MUTED_LABEL: _Label(MUTED_LABEL, "eeeeee", "log-gardener never reopens or comments here"),
+        RESOLVED_BY_SILENCE_LABEL: _Label(
+            RESOLVED_BY_SILENCE_LABEL, "e6e6e6", "Closed by log-gardener: not seen for a while"
+        ),
+    }
+    for p in Priority:
+        labels[p.label] = _Label(
+            p.label, _PRIORITY_COLORS[p], f"Priority {p.label}, {_PRIORITY_WORDS[p]}"
+        )
+    return labels
+
+
+def _rule_label(name: str) -> _Label:
+    color = _RULE_COLORS[sum(name.encode()) % len(_RULE_COLORS)]  # stable across runs
+    return _Label(name, color, "Set by a log-gardener rule")
+
+
+def _valid_label(name: str) -> bool:
+    return 0 < len(name) <= LABEL_NAME_LIMIT and name == name.strip() and "," not in name
+
+
+def _label_ops(used: Sequence[str], policy: IssuePolicy) -> list[Operation]:
+    catalogue = _known_labels(policy)
+    names = sorted(set(used) | {policy.label, MUTED_LABEL})
+    ops = []
+    for name in names:
+        label = catalogue.get(name) or _rule_label(name)
+        ops.append(
+            Operation(
+                kind=OperationKind.ENSURE_LABEL,
+                labels=(label.name,),
+                color=label.color,
+                description=label.description[:LABEL_DESCRIPTION_LIMIT],
+                reason=f"label {label.name} is used",
+            )
+        )
+    return ops
+
+
+def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+class _Planner:
+    """Accumulates the operations and notes of one plan; one method per kind of situation."""
+
+    def __init__(self, inp: PlanInput) -> None:
+        self.inp = inp
+        self.index = issue_index(inp.existing)
+        self.ops: list[Operation] = []
+        self.notes: list[str] = []
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def known(self, fingerprint: str) -> KnownCluster | None:
+        return self.inp.state.clusters.get(fingerprint)
+
+    def labels_for(self, judged: JudgedCluster, issue: ExistingIssue | None) -> tuple[str, ...]:
+        rule_labels = []
+        for name in judged.judgement.labels:
+            if _valid_label(name):
+                rule_labels.append(name)
+            else:
+                self.notes.append(
+                    f"a rule label longer than {LABEL_NAME_LIMIT} characters or "
+                    "containing a comma was left out"
+                )
+        kept = [] if issue is None else sorted(n for n in issue.labels if n not in _MANAGED)
+        ours = [self.inp.policy.label, judged.judgement.priority.label, *rule_labels]
+        return _dedupe([*ours, *kept])
+
+    def comment(self, issue: ExistingIssue, body: str, reason: str, fingerprint: str) -> None:
+        run_id = self.inp.links.run_id
+        if run_id and run_id in issue.comment_run_ids:
+            return  # this run already commented there: a replay must not repeat it
+        self.ops.append(
+            Operation(
+                kind=OperationKind.COMMENT,
+                fingerprint=fingerprint,
+                issue_number=issue.number,
+                body=body,
+                reason=reason,
+                run_id=run_id,
+            )
+        )
+
+    def title_body(self, judged: JudgedCluster) -> tuple[str, str]:
+        inp = self.inp
+        title = render.issue_title(inp.policy, judged, inp.redaction)
+        body = render.issue_body(
+            judged, self.known(judged.cluster.fingerprint), inp.links, inp.redaction
+        )
+        return title, body
+
+    # --- problems seen in this run ----------------------------------------------------
+
+    def problem(self, judged: JudgedCluster) -> None:
+        fp = judged.cluster.fingerprint
+        issue = self.index.get(fp)
+        if judged.status is ClusterStatus.MUTED:
+            self.muted(judged, issue)
+        elif issue is None:
+            self.create(judged)
+        elif judged.status is ClusterStatus.REGRESSION:
+            self.regression(judged, issue)
+        else:
+            self.update(judged, issue, "seen again")
+
+    def muted(self, judged: JudgedCluster, issue: ExistingIssue | None) -> None:
+        short = judged.cluster.fingerprint[:12]
+        if judged.judgement.ignored and issue is None:
+            self.notes.append(f"problem {short} matched an ignore rule: counted, no issue")
+        elif issue is not None:
+            self.notes.append(f"problem {short} is muted on issue #{issue.number}: counted only")
+        else:
+            self.notes.append(f"problem {short} is muted: counted only")
+
+    def create(self, judged: JudgedCluster) -> None:
+        title, body = self.title_body(judged)
+        self.ops.append(
+            Operation(
+                kind=OperationKind.CREATE_ISSUE,
+                fingerprint=judged.cluster.fingerprint,
+                title=title,
+                body=body,
+                labels=self.labels_for(judged, None),
+                reason="new problem",
+                counts_as_new_issue=True,
+            )
+        )
+
+    def update(self, judged: JudgedCluster, issue: ExistingIssue, reason: str) -> None:
+        title, body = self.title_body(judged)
+        fp = judged.cluster.fingerprint
+        self.ops.append(
+            Operation(
+                kind=OperationKind.UPDATE_ISSUE,
+                fingerprint=fp,
+                issue_number=issue.number,
+                title=title,
+                body=body,
+                labels=self.labels_for(judged, issue),
+                reason=reason,
+            )
+        )
+        changes = self.changes(judged, issue)
+        if self.wants_comment(changes):
+            text = render.change_comment(judged, changes, self.inp.links, self.inp.redaction)
+            self.comment(issue, text, _change_reason(changes), fp)
+
+    def regression(self, judged: JudgedCluster, issue: ExistingIssue) -> None:
+        if not self.inp.policy.reopen:
+            self.notes.append(
+                f"issue #{issue.number} is closed and reopening is off: its problem is counted only"
+            )
+            return
+        self.ops.append(
+            Operation(
+                kind=OperationKind.REOPEN,
+                fingerprint=judged.cluster.fingerprint,
+                issue_number=issue.number,
+                reason="seen again after it was closed as completed",
+            )
+        )
+        self.notes.append(f"issue #{issue.number} reopened: the problem came back")
+        self.update(judged, issue, "regression")
+
+    def changes(self, judged: JudgedCluster, issue: ExistingIssue) -> render.Changes:
+        known = self.known(judged.cluster.fingerprint)
+        published = _published_priority(issue, known)
+        priority = judged.judgement.priority
+        spike = detect_spike(
+            judged.cluster, known, self.inp.policy.escalation, self.inp.links.run_id
+        )
+        reported = () if known is None else known.revisions
+        new_revisions = tuple(r for r in judged.cluster.revisions if r and r not in reported)
+        return render.Changes(
+            regression=judged.status is ClusterStatus.REGRESSION,
+            raised_from=published if published is not None and priority < published else None,
+            # Without a record of what was reported (state lost) every revision would look new.
+            new_revisions=new_revisions if reported else (),
+            spike=spike if spike is not None and spike.started else None,
+            every_run=self.inp.policy.comment is CommentMode.EVERY_RUN,
+        )
+
+    def wants_comment(self, changes: render.Changes) -> bool:
+        mode = self.inp.policy.comment
+        if mode is CommentMode.NEVER:
+            return False
+        return (
+            changes.any if mode is CommentMode.EVERY_RUN else changes.notable or bool(changes.spike)
+        )
+
+    # --- issues not seen in this run --------------------------------------------------
+
+    def silence(self, issue: ExistingIssue) -> None:
+        inp = self.inp
+        known = self.known(issue.fingerprint)
+        last_seen = None if known is None else known.last_seen
+        days = inp.policy.auto_resolve_days
+        self.comment(
+            issue, render.silence_comment(last_seen, days, inp.links), "silent", issue.fingerprint
+        )
+        labels = _dedupe([*issue.labels, RESOLVED_BY_SILENCE_LABEL])
+        for kind, reason in (
+            (OperationKind.UPDATE_ISSUE, "label it resolved by silence"),
+            (OperationKind.CLOSE_COMPLETED, f"not seen for {days} days"),
+        ):
+            self.ops.append(
+                Operation(
+                    kind=kind,
+                    fingerprint=issue.fingerprint,
+                    issue_number=issue.number,
+                    title=issue.title,
+                    body=issue.body,
+                    labels=labels,
+                    reason=reason,
+                )
+            )
+        self.notes.append(f"issue #{issue.number} closed: not seen for {days} days")
+
+    def duplicate(self, keep: ExistingIssue, close: ExistingIssue) -> None:
+        body = render.duplicate_comment(keep.number, self.inp.links)
+        self.comment(close, body, f"duplicate of #{keep.number}", close.fingerprint)
+        self.ops.append(
+            Operation(
+                kind=OperationKind.CLOSE_DUPLICATE,
+                fingerprint=close.fingerprint,
+                issue_number=close.number,
+                reason=f"duplicate of #{keep.number}",
+            )
+        )
+        self.notes.append(f"issue #{close.number} closed as a duplicate of #{keep.number}")
+
+
+def _published_priority(issue: ExistingIssue, known: KnownCluster | None) -> Priority | None:
+    """The priority people see: the issue's label, else what state.json remembers."""
+    shown = [p for p in (Priority.parse(label) for label in issue.labels) if p is not None]
+    if shown:
+        return min(shown)
+    return None if known is None else known.priority
+
+
+def _change_reason(changes: render.Changes) -> str:
+    parts = [
+        name
+        for name, present in (
+            ("regression", changes.regression),
+            ("priority raised", changes.raised_from is not None),
+            ("volume spike", changes.spike is not None),
+            ("new revision", bool(changes.new_revisions)),
+        )
+        if present
+    ]
+    return ", ".join(parts) or "every-run comment"
+
+
+def _problem_order(judged: JudgedCluster) -> tuple[int, int, str]:
+    return (int(judged.judgement.priority), -judged.cluster.count, judged.cluster.fingerprint)
+
+
+def plan_issues(inp: PlanInput) -> Plan:
+    """Labels first, then problems from the most urgent, duplicates, silence, the dashboard."""
+    planner = _Planner(inp)
+    judged = sorted(inp.judged, key=_problem_order)
+    for item in judged:
+        planner.problem(item)
+    duplicates = duplicate_issues(inp.existing)
+    for keep, close in duplicates:
+        planner.duplicate(keep, close)
+    seen = {j.cluster.fingerprint for j in judged}
+    silent = silent_issues(inp.existing, inp.state, inp.policy, inp.now, seen)
+    closing = {c.number for _, c in duplicates}
+    for issue in silent:
+        if issue.number not in closing:
+            planner.silence(issue)
+    if inp.policy.dashboard:
+        planner.ops.append(
+            _dashboard_op(inp, planner.index, judged, {i.number for i in silent} | closing)
+        )
+    used = [label for op in planner.ops for label in op.labels]
+    operations = (*_label_ops(used, inp.policy), *planner.ops)
+    issue_for = {fp: issue.number for fp, issue in sorted(planner.index.items())}
+    return Plan(operations=operations, notes=tuple(planner.notes), issue_for=issue_for)
+
+
+# --- the dashboard ---------------------------------------------------------------------
+
+
+def _seen_row(
+    inp: PlanInput, judged: JudgedCluster, issue: ExistingIssue | None
+) -> render.DashboardRow:
+    fp = judged.cluster.fingerprint
+    known = inp.state.clusters.get(fp)
+    return render.DashboardRow(
+        priority=judged.judgement.priority,
+        status=judged.status,
+        title=render.issue_title(inp.policy, judged, inp.redaction),
+        count=judged.cluster.count,
+        history=tuple(render.history_counts(known, inp.links.run_id, judged.cluster.count)),
+        last_seen=judged.cluster.last_seen,
+        issue_number=None if issue is None else issue.number,
+    )
+
+
+def _unseen_row(inp: PlanInput, issue: ExistingIssue) -> render.DashboardRow:
+    known = inp.state.clusters.get(issue.fingerprint)
+    priority = _published_priority(issue, known)
+    return render.DashboardRow(
+        priority=Priority.P4 if priority is None else priority,
+        status=ClusterStatus.ONGOING,
+        title=issue.title,
+        count=0,
+        history=tuple(render.history_counts(known, inp.links.run_id, 0)),
+        last_seen=None if known is None else known.last_seen,
+        issue_number=issue.number,
+    )
+
+
+def _open_after_plan(inp: PlanInput, judged: JudgedCluster, issue: ExistingIssue | None) -> bool:
+    if judged.status is ClusterStatus.MUTED:
+        return False
+    if issue is not None and issue.state is not IssueState.OPEN:
+        return inp.policy.reopen and judged.status is ClusterStatus.REGRESSION
+    return True
+
+
+def _dashboard_rows(
+    inp: PlanInput,
+    index: Mapping[str, ExistingIssue],
+    judged: Sequence[JudgedCluster],
+    closing: set[int],
+) -> list[render.DashboardRow]:
+    rows = [
+        _seen_row(inp, j, index.get(j.cluster.fingerprint))
+        for j in judged
+        if _open_after_plan(inp, j, index.get(j.cluster.fingerprint))
+    ]
+    seen = {j.cluster.fingerprint for j in judged}
+    rows.extend(
+        _unseen_row(inp, issue)
+        for fp, issue in sorted(index.items())
+        if fp not in seen
+        and issue.state is IssueState.OPEN
+        and MUTED_LABEL not in issue.labels
+        and issue.number not in closing
+    )
+    return rows
+
+
+def _dashboard_op(
+    inp: PlanInput,
+    index: Mapping[str, ExistingIssue],
+    judged: Sequence[JudgedCluster],
+    closing: set[int],
+) -> Operation:
+    body = render.dashboard_body(_dashboard_rows(inp, index, judged, closing), inp.links, inp.now)
+    dashboards = sorted((i for i in inp.existing if i.is_dashboard), key=lambda i: i.number)
+    if not dashboards:
+        return Operation(
+            kind=OperationKind.CREATE_ISSUE,
+            title=render.DASHBOARD_TITLE,
+            body=body,
+            labels=(inp.policy.label,),
+            reason="dashboard issue",
+        )
+    return Operation(
+        kind=OperationKind.UPDATE_ISSUE,
+        issue_number=dashboards[0].number,
+        title=render.DASHBOARD_TITLE,
+        body=body,
+        labels=_dedupe([inp.policy.label, *dashboards[0].labels]),
+        reason="dashboard rewritten",
+    )

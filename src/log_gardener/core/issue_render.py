@@ -1,0 +1,468 @@
+"""Issue titles, bodies, comments and the dashboard, from judged clusters.  Pure.
+
+Every log-derived string (template, exception, samples, logger, service and revision names)
+goes through ``redact`` and then one of ``code_span`` / ``code_block`` / ``inline_text`` /
+``plain_title`` before it reaches markdown; rule texts (trusted config) get ``inline_text``
+too, lightly, so a typo cannot mention a team.  Bodies stay under GitHub's limits by dropping
+detail in a fixed order (sample first), never by cutting markdown mid-construct.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from log_gardener.core.lifecycle import Spike
+from log_gardener.core.markdown import code_block, code_span, inline_text, plain_title
+from log_gardener.core.marker import dashboard_marker, issue_marker, run_marker
+from log_gardener.core.redact import RedactionPolicy, redact
+from log_gardener.core.rules import IssuePolicy
+from log_gardener.core.sparkline import sparkline
+from log_gardener.core.state import KnownCluster
+from log_gardener.model import (
+    GROUPING_VERSION,
+    ClusterStatus,
+    JudgedCluster,
+    LogRecord,
+    Priority,
+    StackFrame,
+)
+
+if TYPE_CHECKING:  # plan imports this module; RunLinks is only needed for annotations
+    from log_gardener.core.plan import RunLinks
+
+TITLE_LIMIT = 256
+BODY_CHAR_LIMIT = 65_536
+BODY_BYTE_LIMIT = 262_144
+SAMPLE_LIMITS = (8_000, 2_000, 0)  # tried in turn until the body fits; 0 drops the sample
+HISTORY_ROWS = (24, 6, 0)
+LIST_LIMIT = 10  # revisions, services shown in a body
+TEMPLATE_LIMIT = 2_000
+DASHBOARD_TITLE = "log-gardener dashboard"
+_PLACEHOLDERS = ("{status}", "{priority}", "{title}")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What happened to a problem that a person should notice (the reasons for a comment)."""
+
+    regression: bool = False
+    raised_from: Priority | None = None  # the priority last published, when now more urgent
+    new_revisions: tuple[str, ...] = ()
+    spike: Spike | None = None
+    every_run: bool = False  # comment mode every-run: a comment even when nothing changed
+
+    @property
+    def notable(self) -> bool:
+        return bool(self.regression or self.raised_from is not None or self.new_revisions)
+
+    @property
+    def any(self) -> bool:
+        return self.notable or self.spike is not None or self.every_run
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    priority: Priority
+    status: ClusterStatus
+    title: str  # plain text (an issue title), escaped at render time
+    count: int  # events in this run (0 when not seen)
+    history: tuple[int, ...]  # counts per run, oldest first, this run last
+    last_seen: datetime | None
+    issue_number: int | None  # None while the issue is being created in this run
+
+
+# --- small formatting helpers ------------------------------------------------------------
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return "unknown"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _safe_span(text: str, redaction: RedactionPolicy, limit: int = 200) -> str:
+    """Log text as inline code, redacted, cut to ``limit`` characters."""
+    cleaned = redact(text, redaction)
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return code_span(cleaned)
+
+
+def _cell(markdown: str) -> str:
+    """A table cell: an unescaped pipe (even inside a code span) would split the row."""
+    return re.sub(r"(?<!\\)\|", r"\\|", markdown)
+
+
+def _table(rows: Sequence[tuple[str, str]]) -> list[str]:
+    lines = ["| | |", "|---|---|"]
+    lines.extend(f"| {_cell(k)} | {_cell(v)} |" for k, v in rows)
+    return lines
+
+
+def _link(text: str, url: str) -> str:
+    return f"[{text}]({url})" if url else text
+
+
+# --- titles ------------------------------------------------------------------------------
+
+
+def _title_text(judged: JudgedCluster, redaction: RedactionPolicy, limit: int) -> str:
+    if judged.judgement.title:
+        return plain_title(judged.judgement.title, limit)
+    c = judged.cluster
+    raw = f"{c.exception_type}: {c.template}" if c.exception_type else c.template
+    return plain_title(redact(raw, redaction), limit) or "Unnamed problem"
+
+
+def issue_title(
+    policy: IssuePolicy, judged: JudgedCluster, redaction: RedactionPolicy | None = None
+) -> str:
+    """``title_format`` filled in; never raw log text; at most 256 characters."""
+    rules = RedactionPolicy() if redaction is None else redaction
+    fmt = policy.title_format if "{title}" in policy.title_format else "{title}"
+    frame = fmt.replace("{status}", judged.status.value.upper()).replace(
+        "{priority}", judged.judgement.priority.label
+    )
+    room = max(TITLE_LIMIT - len(frame.replace("{title}", "")), 16)
+    title = frame.replace("{title}", _title_text(judged, rules, room))
+    return title[:TITLE_LIMIT]
+
+
+# --- the issue body ----------------------------------------------------------------------
+
+
+def _innermost(frames: Sequence[StackFrame]) -> StackFrame | None:
+    in_app = [f for f in frames if f.in_app]
+    chosen = in_app or list(frames)
+    return chosen[-1] if chosen else None
+
+
+def _frame_text(frame: StackFrame, redaction: RedactionPolicy) -> str:
+    where = f"{frame.module}.{frame.function}" if frame.module else frame.function
+    text = _safe_span(where, redaction)
+    if frame.file:
+        place = frame.file if frame.line is None else f"{frame.file}:{frame.line}"
+        text += f" ({_safe_span(place, redaction)})"
+    return text
+
+
+def _root_cause(judged: JudgedCluster, redaction: RedactionPolicy) -> list[str]:
+    c = judged.cluster
+    lines = ["### Probable root cause", ""]
+    frame = _innermost(c.top_frames)
+    if c.exception_type:
+        cause = f"{_safe_span(c.exception_type, redaction, 120)} raised"
+        if frame is not None:
+            cause += f" in {_frame_text(frame, redaction)}"
+        lines.append(cause + ".")
+        if c.exception_value:
+            lines += ["", f"Message: {_safe_span(c.exception_value, redaction, 500)}"]
+    elif frame is not None:
+        lines.append(f"Logged from {_frame_text(frame, redaction)}.")
+    else:
+        lines.append("No stack trace was logged; the message template is below.")
+    if c.logger:
+        lines += ["", f"Logger: {_safe_span(c.logger, redaction)}"]
+    template = redact(c.template, redaction)[:TEMPLATE_LIMIT]
+    lines += ["", "Message template:", "", code_block(template)]
+    return lines
+
+
+def _names(values: Sequence[str], redaction: RedactionPolicy) -> str:
+    shown = [_safe_span(v, redaction, 80) for v in values[:LIST_LIMIT] if v]
+    more = len(values) - LIST_LIMIT
+    return (", ".join(shown) or "none") + (f" and {more} more" if more > 0 else "")
+
+
+def _revisions(judged: JudgedCluster, redaction: RedactionPolicy) -> str:
+    items = list(judged.cluster.revisions.items())
+    shown = [f"{_safe_span(r, redaction, 80)} ({n})" for r, n in items[:LIST_LIMIT] if r]
+    more = len(items) - LIST_LIMIT
+    return (", ".join(shown) or "none") + (f" and {more} more" if more > 0 else "")
+
+
+def _priority_text(judged: JudgedCluster) -> str:
+    text = judged.judgement.priority.label
+    if judged.escalated_from is not None:
+        text += f" (raised from {judged.escalated_from.label} by a volume spike)"
+    return text
+
+
+def _summary(judged: JudgedCluster, known: KnownCluster | None, red: RedactionPolicy) -> list[str]:
+    c = judged.cluster
+    first = c.first_seen if known is None or known.first_seen is None else known.first_seen
+    severities = ", ".join(
+        f"{s.name} {n}" for s, n in sorted(c.severity_counts.items(), key=lambda i: -int(i[0]))
+    )
+    return _table(
+        [
+            ("Priority", _priority_text(judged)),
+            ("Status", judged.status.value),
+            ("Events in the last run", str(c.count)),
+            ("Severity", severities or "unknown"),
+            ("First seen", when(min(first, c.first_seen))),
+            ("Last seen", when(c.last_seen)),
+            ("Revisions", _revisions(judged, red)),
+            ("Services", _names(c.services, red)),
+            ("Rule", _safe_span(judged.judgement.rule, red, 100)),
+        ]
+    )
+
+
+def _impact(judged: JudgedCluster) -> list[str]:
+    if not judged.judgement.impact:
+        return []
+    return ["### Impact", "", inline_text(judged.judgement.impact)]
+
+
+def _sample_text(record: LogRecord) -> str:
+    return record.text or record.message
+
+
+def _sample(judged: JudgedCluster, redaction: RedactionPolicy, limit: int) -> list[str]:
+    samples = judged.cluster.samples
+    if not samples:
+        return []
+    if limit <= 0:
+        return ["### Sample", "", "The sample is too large for an issue; see the worklog."]
+    text = redact(_sample_text(samples[0]), redaction)
+    note = []
+    if len(text) > limit:
+        text = text[:limit]
+        note = ["", f"Cut to its first {limit} characters; the worklog has more."]
+    return ["### Sample", "", code_block(text), *note]
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.$]{0,199}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_PROJECT = re.compile(r"[a-z][a-z0-9.:-]{3,62}")
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
+def _percent(text: str) -> str:
+    """Percent-encoding of everything outside RFC 3986's unreserved set (core has no urllib)."""
+    return "".join(
+        ch if ch in _URL_SAFE else "".join(f"%{b:02X}" for b in ch.encode()) for ch in text
+    )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def logs_explorer_filter(judged: JudgedCluster) -> str:
+    """A Logging query for this cluster built only from values that pass strict shape checks
+    (service names, an exception type that is an identifier, times): log text that does not
+    look like a name never reaches a URL."""
+    c = judged.cluster
+    clauses = [f"severity>={c.max_severity.name}"]
+    types = {s.resource_type for s in c.samples if s.resource_type}
+    if len(types) == 1 and _NAME.fullmatch(next(iter(types)).replace("_", "-")):
+        resource_type = next(iter(types))
+        clauses.append(f'resource.type="{resource_type}"')
+        services = [s for s in c.services if _NAME.fullmatch(s)]
+        if resource_type == "cloud_run_revision" and len(services) == 1:
+            clauses.append(f'resource.labels.service_name="{services[0]}"')
+    if c.exception_type and _IDENTIFIER.fullmatch(c.exception_type):
+        clauses.append(f'"{c.exception_type}"')
+    clauses.append(f'timestamp>="{_rfc3339(c.first_seen - timedelta(minutes=1))}"')
+    clauses.append(f'timestamp<="{_rfc3339(c.last_seen + timedelta(minutes=1))}"')
+    return "\n".join(clauses)
+
+
+def logs_explorer_url(judged: JudgedCluster, project: str) -> str:
+    if not _PROJECT.fullmatch(project):
+        return ""
+    query = _percent(logs_explorer_filter(judged))
+    return f"https://console.cloud.google.com/logs/query;query={query}?project={_percent(project)}"
+
+
+def _links(judged: JudgedCluster, links: RunLinks) -> list[str]:
+    lines = ["### Links", ""]
+    if links.worklog_url:
+        lines.append(f"- {_link('Worklog of the last run', links.worklog_url)}")
+    elif links.worklog_path:
+        lines.append(f"- Worklog of the last run: {code_span(links.worklog_path)}")
+    explorer = logs_explorer_url(judged, links.logs_explorer_project)
+    if explorer:
+        lines.append(f"- {_link('These entries in Logs Explorer', explorer)}")
+    if links.run_url:
+        lines.append(f"- {_link('The run that updated this issue', links.run_url)}")
+    return lines if len(lines) > 2 else []
+
+
+def history_counts(known: KnownCluster | None, run_id: str, count: int) -> list[int]:
+    """Counts per run, oldest first, with this run last (a replay does not count twice)."""
+    earlier = [] if known is None else [h.count for h in known.history if h.run_id != run_id]
+    return [*earlier, count]
+
+
+def _history(
+    judged: JudgedCluster, known: KnownCluster | None, run_id: str, rows: int
+) -> list[str]:
+    if rows <= 0:
+        return []
+    earlier = [] if known is None else [h for h in known.history if h.run_id != run_id]
+    counts = history_counts(known, run_id, judged.cluster.count)
+    lines = ["### History", "", f"Trend over the last {len(counts)} runs: {sparkline(counts)}", ""]
+    lines += ["| Run | Window end | Events |", "|---|---|---|"]
+    this_run = f"{code_span(run_id)} (this run)"
+    lines.append(f"| {this_run} | {when(judged.cluster.last_seen)} | {judged.cluster.count} |")
+    lines.extend(
+        f"| {code_span(h.run_id)} | {when(h.window_end)} | {h.count} |"
+        for h in reversed(earlier[-(rows - 1) :] if rows > 1 else [])
+    )
+    return lines
+
+
+def _fits(body: str) -> bool:
+    return len(body) <= BODY_CHAR_LIMIT and len(body.encode()) <= BODY_BYTE_LIMIT
+
+
+def issue_body(
+    judged: JudgedCluster,
+    known: KnownCluster | None,
+    links: RunLinks,
+    redaction: RedactionPolicy,
+) -> str:
+    """The whole body; its first line is the issue marker."""
+    body = ""
+    for sample_limit in SAMPLE_LIMITS:
+        for rows in HISTORY_ROWS:
+            body = _assemble(judged, known, links, redaction, (sample_limit, rows))
+            if _fits(body):
+                return body
+    return body  # the smallest form: no sample, no history (bounded by LIST_LIMIT etc.)
+
+
+def _assemble(
+    judged: JudgedCluster,
+    known: KnownCluster | None,
+    links: RunLinks,
+    redaction: RedactionPolicy,
+    limits: tuple[int, int],  # sample characters, history rows
+) -> str:
+    sample_limit, history_rows = limits
+    sections = [
+        [issue_marker(judged.cluster.fingerprint, GROUPING_VERSION)],
+        _summary(judged, known, redaction),
+        _root_cause(judged, redaction),
+        _impact(judged),
+        _sample(judged, redaction, sample_limit),
+        _links(judged, links),
+        _history(judged, known, links.run_id, history_rows),
+        ["<sub>Kept up to date by log-gardener each run; edits to this text are replaced.</sub>"],
+    ]
+    return "\n".join("\n".join(s) for s in sections if s) + "\n"
+
+
+# --- comments ----------------------------------------------------------------------------
+
+
+def _signed(lines: Sequence[str], links: RunLinks) -> str:
+    tail = [f"<sub>{_link('log-gardener run', links.run_url)}</sub>"] if links.run_url else []
+    return "\n".join([*lines, *tail, run_marker(links.run_id)]) + "\n"
+
+
+def _came_back(judged: JudgedCluster, redaction: RedactionPolicy) -> str:
+    c = judged.cluster
+    revision = next((r for r in c.revisions if r), "")
+    where = f" in revision {_safe_span(revision, redaction, 80)}" if revision else ""
+    return f"**Regression**: seen again at {when(c.first_seen)}{where} after this issue was closed."
+
+
+def _spike_text(spike: Spike) -> str:
+    return (
+        f"**Volume spike**: {spike.count} events in this run, against a usual "
+        f"{spike.mean:.1f} ± {spike.stddev:.1f} over {spike.baseline_runs} runs "
+        f"(limit {spike.threshold:.1f})."
+    )
+
+
+def change_comment(
+    judged: JudgedCluster, changes: Changes, links: RunLinks, redaction: RedactionPolicy
+) -> str:
+    """One comment for everything notable in one run (regression, priority, revisions,
+    spike), ending with the run marker so a replay of the run skips it."""
+    lines: list[str] = []
+    if changes.regression:
+        lines.append(_came_back(judged, redaction))
+    if changes.raised_from is not None:
+        lines.append(
+            f"**Priority raised** from {changes.raised_from.label} to "
+            f"{judged.judgement.priority.label}."
+        )
+    if changes.spike is not None:
+        lines.append(_spike_text(changes.spike))
+    if changes.new_revisions:
+        lines.append(f"**New revision affected**: {_names(changes.new_revisions, redaction)}.")
+    if not lines:
+        c = judged.cluster
+        lines.append(f"Seen again: {c.count} events, last at {when(c.last_seen)}.")
+    return _signed(lines, links)
+
+
+def silence_comment(last_seen: datetime | None, days: int, links: RunLinks) -> str:
+    return _signed(
+        [
+            f"Not seen for {days} days or more (last seen {when(last_seen)}): closing as "
+            "resolved. If it comes back, log-gardener reopens this issue."
+        ],
+        links,
+    )
+
+
+def duplicate_comment(keep_number: int, links: RunLinks) -> str:
+    return _signed(
+        [f"Duplicate of #{keep_number}, which tracks the same problem. Closing this one."], links
+    )
+
+
+# --- the dashboard -----------------------------------------------------------------------
+
+
+def _dashboard_row(row: DashboardRow) -> str:
+    issue = f"#{row.issue_number}" if row.issue_number is not None else "being created"
+    return (
+        f"| {row.priority.label} | {issue} | {_cell(inline_text(row.title))} | {row.status.value} "
+        f"| {row.count} | {sparkline(row.history[-12:])} | {when(row.last_seen)} |"
+    )
+
+
+def _dashboard_sort_key(row: DashboardRow) -> tuple[int, int, int]:
+    number = row.issue_number if row.issue_number is not None else 1 << 62
+    return (int(row.priority), -row.count, number)
+
+
+def dashboard_body(rows: Sequence[DashboardRow], links: RunLinks, now: datetime) -> str:
+    """Every open problem by priority, rewritten in place each run, within the size limit."""
+    ordered = sorted(rows, key=_dashboard_sort_key)
+    shown = len(ordered)
+    while True:
+        body = _dashboard(ordered, shown, links, now)
+        if _fits(body) or shown == 0:
+            return body
+        shown = shown // 2
+
+
+def _dashboard(rows: Sequence[DashboardRow], shown: int, links: RunLinks, now: datetime) -> str:
+    lines = [dashboard_marker(), "", f"Open problems as of {when(now)}: {len(rows)}.", ""]
+    if rows:
+        lines += [
+            "| Priority | Issue | Problem | Status | Events (last run) | Trend | Last seen |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines.extend(_dashboard_row(r) for r in rows[:shown])
+    else:
+        lines.append("Nothing open. The garden is tidy.")
+    if shown < len(rows):
+        lines += ["", f"{len(rows) - shown} more are listed in the worklog."]
+    lines.append("")
+    if links.worklog_url:
+        lines.append(f"{_link('Worklog of the last run', links.worklog_url)}.")
+    lines.append("<sub>Rewritten by log-gardener each run; edits here are replaced.</sub>")
+    return "\n".join(lines) + "\n"
