@@ -1,7 +1,667 @@
-"""Composition root (work in progress)."""
+"""The composition root: the only place that reads argv, the environment and the clock, wires
+the adapters to the pure core, and turns errors into exit codes.
+
+Exit codes: 0 done, 1 known error (the message says the fix), 2 usage, 3 unexpected.
+Nothing printed here carries log text: lines go through ``RunnerOutput`` (which neutralizes
+workflow commands and masks secrets) and say only counts, paths and our own words.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import IO, TextIO
 
-def main(argv: list[str] | None = None) -> int:
-    return 0
+from log_gardener import __version__
+from log_gardener.adapters.actions_runner import RunnerOutput, append_step_summary, write_outputs
+from log_gardener.adapters.file_source import FileSource
+from log_gardener.config.inputs import RunnerContext, options_from_action_env, parse_window
+from log_gardener.config.options import RunOptions
+from log_gardener.config.rules_file import load_rules_file, validate_config_file
+from log_gardener.core.plan import RunLinks
+from log_gardener.core.rules import RulesConfig, Target, default_config
+from log_gardener.core.state import parse_state
+from log_gardener.core.windowing import parse_rfc3339, plan_window
+from log_gardener.errors import (
+    EXIT_KNOWN_ERROR,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    GardenerError,
+    InputError,
+    UsageError,
+    quote_value,
+)
+from log_gardener.model import MalformedEntry, OperationKind, OperationResult, Severity, Window
+from log_gardener.pipeline import (
+    Feed,
+    RunOutcome,
+    RunSettings,
+    dumps_report,
+    run,
+    state_path,
+    worklog_file_path,
+)
+from log_gardener.ports import FetchReport, IssueTracker
+
+DEFAULT_CONFIG = ".github/log-gardener.yml"
+DEFAULT_WINDOW = timedelta(hours=1)
+OVERLAP = timedelta(minutes=5)  # late-arriving entries are read again, deduplicated by insertId
+
+
+class _Cancellation:
+    """SIGTERM/SIGINT set a flag: the in-flight request finishes, the final commit is skipped."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        del frame
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+@contextmanager
+def _signals_caught() -> Iterator[_Cancellation]:
+    cancellation = _Cancellation()
+    previous = {sig: signal.signal(sig, cancellation) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield cancellation
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="log-gardener",
+        description="Cluster Cloud Logging problems, judge them, write a worklog, sync issues.",
+    )
+    parser.add_argument("--version", action="version", version=f"log-gardener {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="one gardening run")
+    _add_run_flags(run_parser)
+    commands.add_parser("action", help="the GitHub Action entrypoint (reads INPUT_* variables)")
+    validate = commands.add_parser("validate-config", help="check a rules file")
+    validate.add_argument("path", help="the rules file, e.g. .github/log-gardener.yml")
+    return parser
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--source", default="", help="file:PATH (JSON Lines or a JSON array), - (stdin), or gcp")
+    add("--config", default="", help=f"rules file (default {DEFAULT_CONFIG} when present)")
+    add("--worklog-dir", default="worklog", help="where the worklog and state.json go")
+    add("--since", default="", help="window start, RFC 3339 (e.g. 2025-09-15T13:47:00Z)")
+    add("--until", default="", help="window end, RFC 3339 (default: now)")
+    add("--window", default="", help="window length, e.g. 30m, 1h, 1d (default 1h for gcp)")
+    add("--project", default="", help="Google Cloud project ID (one-target setup)")
+    add("--service", default="", help="Cloud Run service name (one-target setup)")
+    add("--filter", default="", help="extra Cloud Logging filter (one-target setup)")
+    add("--min-severity", default="", help="minimum severity (default WARNING)")
+    add("--repo", default="", help="owner/name to sync issues with (needs GITHUB_TOKEN)")
+    add("--worklog-branch", default="", help="branch for the worklog commit (default: default)")
+    add("--report-json", default="", help="write the machine-readable run report here")
+    add("--assignments", default="", help="write one JSON line per kept entry here")
+    add("--dry-run", action="store_true", help="print the plan; write nothing else")
+    add("--max-new-issues", type=int, default=None, help="issues created at most (default 10)")
+    add("--max-operations", type=int, default=None, help="GitHub writes at most (default 50)")
+    add("--max-entries", type=int, default=50_000, help="entries read at most per run")
+    add("--workload-identity-provider", default="", help="WIF provider resource name")
+    add("--service-account", default="", help="service account to impersonate (optional)")
+
+
+def _time_flag(name: str, value: str) -> datetime | None:
+    if not value:
+        return None
+    parsed = parse_rfc3339(value)
+    if parsed is None:
+        raise UsageError(
+            f"--{name} {quote_value(value)} is not an RFC 3339 timestamp",
+            fix=f"write it like --{name} 2025-09-15T13:47:00Z",
+        )
+    return parsed
+
+
+def options_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RunOptions:
+    severity = None
+    if args.min_severity:
+        severity = Severity.parse(args.min_severity)
+        if severity is None:
+            raise UsageError(
+                f"--min-severity {quote_value(args.min_severity)} is not a severity",
+                fix="use one of " + ", ".join(s.name for s in Severity),
+            )
+    for flag in ("max_new_issues", "max_operations", "max_entries"):
+        value = getattr(args, flag)
+        if value is not None and value < 0:
+            raise UsageError(f"--{flag.replace('_', '-')} must be 0 or more", fix="pass a count")
+    return RunOptions(
+        source=args.source,
+        config_path=args.config,
+        worklog_dir=args.worklog_dir,
+        worklog_branch=args.worklog_branch,
+        since=_time_flag("since", args.since),
+        until=_time_flag("until", args.until),
+        window=_window_flag(args.window),
+        project=args.project,
+        service=args.service,
+        filter=args.filter,
+        min_severity=severity,
+        repo=args.repo,
+        report_json=args.report_json,
+        assignments=args.assignments,
+        dry_run=args.dry_run,
+        max_new_issues=args.max_new_issues,
+        max_operations=args.max_operations,
+        max_entries=args.max_entries,
+        workload_identity_provider=args.workload_identity_provider,
+        service_account=args.service_account,
+        github_token=env.get("GITHUB_TOKEN", "") if args.repo else "",
+    )
+
+
+def _window_flag(value: str) -> timedelta | None:
+    if not value:
+        return None
+    try:
+        return parse_window(value)
+    except GardenerError as error:
+        raise UsageError(error.what, fix=error.fix) from None
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def load_config(options: RunOptions, base: Path) -> RulesConfig:
+    if options.config_path:
+        return load_rules_file(str(base / options.config_path))
+    default = base / DEFAULT_CONFIG
+    return load_rules_file(str(default)) if default.is_file() else default_config()
+
+
+def effective_targets(options: RunOptions, config: RulesConfig) -> tuple[Target, ...]:
+    """Flags and action inputs override the rules file's targets."""
+    if options.service or options.filter:
+        target = Target(
+            name=options.service or "filter",
+            project=options.project,
+            service=options.service,
+            filter=options.filter,
+            min_severity=options.min_severity or Severity.WARNING,
+        )
+        return (target,)
+    targets = tuple(
+        replace(
+            t,
+            project=options.project or t.project,
+            min_severity=options.min_severity or t.min_severity,
+        )
+        for t in config.targets
+    )
+    if not targets and options.project:
+        return (Target(name="project", project=options.project),)
+    return targets
+
+
+def source_kind(options: RunOptions, targets: Sequence[Target]) -> str:
+    if options.source in ("-", "gcp") or options.source.startswith("file:"):
+        return options.source
+    if options.source:
+        raise UsageError(
+            f"--source {quote_value(options.source)} is not a log source",
+            fix="use --source file:PATH, --source - (stdin) or --source gcp",
+        )
+    if targets:
+        return "gcp"
+    raise UsageError(
+        "No log source: no --source flag and no targets in the rules file",
+        fix="pass --source file:PATH for a saved export, or --project/--service "
+        "(or targets in .github/log-gardener.yml) to read Cloud Logging",
+    )
+
+
+# --- windows and feeds ---------------------------------------------------------------------
+
+
+def explicit_window(options: RunOptions, now: datetime) -> Window | None:
+    if options.since is None and options.until is None and options.window is None:
+        return None
+    end = options.until or (
+        options.since + options.window if options.since and options.window else now
+    )
+    start = options.since or end - (options.window or DEFAULT_WINDOW)
+    if start >= end:
+        raise UsageError(
+            "The window is empty: --since is not before --until",
+            fix="give --since earlier than --until, or use --window 1h",
+        )
+    return Window(start, end)
+
+
+def file_span(path: str) -> Window | None:
+    """The file's own time span, from a first cheap pass over its timestamps."""
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    for _line, raw in FileSource(path).entries(None):
+        if not isinstance(raw, dict):
+            continue
+        moment = parse_rfc3339(raw.get("timestamp"))
+        if moment is None:
+            continue
+        earliest = moment if earliest is None or moment < earliest else earliest
+        latest = moment if latest is None or moment > latest else latest
+    if earliest is None or latest is None:
+        return None
+    return Window(earliest, latest + timedelta(microseconds=1))
+
+
+class _ListSource:
+    """Entries already read (stdin can be read once only, and its span is needed first)."""
+
+    def __init__(self, items: list[tuple[int, object | MalformedEntry]]) -> None:
+        self._items = items
+
+    def entries(self, window: Window | None) -> Iterator[tuple[int, object | MalformedEntry]]:
+        del window
+        return iter(self._items)
+
+    def report(self) -> FetchReport:
+        return FetchReport(entries=len(self._items))
+
+
+def file_feeds(options: RunOptions, now: datetime, base: Path) -> tuple[list[Feed], str]:
+    severity = options.min_severity or Severity.WARNING
+    window = explicit_window(options, now)
+    if options.source == "-":
+        items = list(FileSource("-").entries(None))
+        source = _ListSource(items)
+        window = window or _span_of(items) or Window(now, now)
+        return [Feed("stdin", source, window, severity)], "stdin"
+    path = str(base / options.source.removeprefix("file:"))
+    window = window or file_span(path) or Window(now, now)
+    label = options.service or Path(path).stem
+    return [Feed(label, FileSource(path), window, severity)], label
+
+
+def _span_of(items: Sequence[tuple[int, object]]) -> Window | None:
+    moments = [
+        m
+        for _line, raw in items
+        if isinstance(raw, dict) and (m := parse_rfc3339(raw.get("timestamp"))) is not None
+    ]
+    if not moments:
+        return None
+    return Window(min(moments), max(moments) + timedelta(microseconds=1))
+
+
+def gcp_feeds(
+    options: RunOptions,
+    targets: Sequence[Target],
+    cursors: Mapping[str, datetime],
+    now: datetime,
+    env: Mapping[str, str],
+    out: RunnerOutput,
+    should_stop: Callable[[], bool],
+) -> list[Feed]:
+    from log_gardener.adapters.cloud_logging import CloudLoggingSource
+    from log_gardener.adapters.gcp_auth import credentials_for_run
+
+    feeds = []
+    explicit = explicit_window(options, now)
+    for target in targets:
+        if not target.project:
+            raise UsageError(
+                f"Target {quote_value(target.name)} has no Google Cloud project",
+                fix="pass --project (action input `project-id`) or set `project` on the target",
+            )
+        credentials = credentials_for_run(
+            workload_identity_provider=options.workload_identity_provider,
+            service_account=options.service_account,
+            env=env,
+            project=target.project,
+            on_secret=out.add_mask,
+        )
+        window = explicit or plan_window(
+            now,
+            cursors.get(target.name),
+            lookback=options.window or DEFAULT_WINDOW,
+            overlap=OVERLAP,
+        )
+        source = CloudLoggingSource(
+            project=target.project,
+            target=target,
+            credentials=credentials,
+            endpoint=env.get("LOG_GARDENER_LOGGING_ENDPOINT", ""),
+            max_entries=options.max_entries,
+            progress=out.print,
+            should_stop=should_stop,
+        )
+        overlap = timedelta(0) if explicit else OVERLAP
+        feeds.append(Feed(target.name, source, window, target.min_severity, overlap))
+    return feeds
+
+
+# --- GitHub --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GitHubTarget:
+    repo: str
+    token: str
+    api_url: str
+    server_url: str
+
+
+def github_target(options: RunOptions, env: Mapping[str, str]) -> GitHubTarget | None:
+    if not options.repo or not options.github_token:
+        return None
+    return GitHubTarget(
+        repo=options.repo,
+        token=options.github_token,
+        api_url=env.get("GITHUB_API_URL", "").rstrip("/") or "https://api.github.com",
+        server_url=env.get("GITHUB_SERVER_URL", "").rstrip("/") or "https://github.com",
+    )
+
+
+def make_tracker(target: GitHubTarget, options: RunOptions, config: RulesConfig) -> IssueTracker:
+    from log_gardener.adapters.github import GitHubTracker
+
+    return GitHubTracker(
+        repo=target.repo,
+        token=target.token,
+        api_url=target.api_url,
+        label=config.issues.label,
+        branch=options.worklog_branch,
+    )
+
+
+# --- one run -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invocation:
+    options: RunOptions
+    env: Mapping[str, str]
+    now: datetime
+    base: Path  # where relative paths (config, file source, worklog) resolve
+    run_id: str
+    run_url: str = ""
+
+
+def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) -> RunOutcome:
+    options = inv.options
+    config = load_config(options, inv.base)
+    targets = effective_targets(options, config)
+    kind = source_kind(options, targets)
+    github = github_target(options, inv.env)
+    tracker = make_tracker(github, options, config) if github else None
+    if tracker is None:
+        out.print("No --repo/GITHUB_TOKEN: no GitHub writes; the plan is shown instead.")
+    state_text = _read_state(tracker, options, inv.base)
+    if kind == "gcp":
+        cursors = parse_state(state_text)[0].cursors
+        feeds = gcp_feeds(options, targets, cursors, inv.now, inv.env, out, should_stop)
+        label = targets[0].name if len(targets) == 1 else f"{len(targets)}-targets"
+    else:
+        feeds, label = file_feeds(options, inv.now, inv.base)
+    worklog_path = worklog_file_path(options.worklog_dir, inv.now, label)
+    links = RunLinks(
+        run_id=inv.run_id,
+        run_url=inv.run_url,
+        worklog_url=_worklog_url(github, tracker, worklog_path),
+        worklog_path=worklog_path,
+        logs_explorer_project=targets[0].project if targets else options.project,
+    )
+    settings = RunSettings(
+        config=config,
+        now=inv.now,
+        target_label=label,
+        worklog_dir=options.worklog_dir,
+        links=links,
+        dry_run=options.dry_run,
+        max_new_issues=options.max_new_issues,
+        max_operations=options.max_operations,
+        should_stop=should_stop,
+        progress=out.print,
+    )
+    with _assignments_writer(options.assignments, inv.base) as assign:
+        outcome = run(replace(settings, assign=assign), feeds, tracker, state_text)
+    _write_local(outcome, options, inv.base)
+    return outcome
+
+
+def _worklog_url(github: GitHubTarget | None, tracker: IssueTracker | None, path: str) -> str:
+    if github is None or tracker is None:
+        return ""
+    branch = getattr(tracker, "branch", "") or "HEAD"
+    return f"{github.server_url}/{github.repo}/blob/{branch}/{path}"
+
+
+def _read_state(tracker: IssueTracker | None, options: RunOptions, base: Path) -> str | None:
+    path = state_path(options.worklog_dir)
+    if tracker is not None:
+        read_file: Callable[[str], str | None] = getattr(tracker, "read_file")  # noqa: B009
+        return read_file(path)
+    local = base / path
+    try:
+        return local.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return ""  # unreadable: parse_state reports it damaged, the run rebuilds
+
+
+@contextmanager
+def _assignments_writer(path: str, base: Path) -> Iterator[Callable[[str, str], None] | None]:
+    if not path:
+        yield None
+        return
+    handle = _open_output(base / path)
+    with handle:
+
+        def assign(insert_id: str, fingerprint: str) -> None:
+            record = {"insertId": insert_id, "fingerprint": fingerprint}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        yield assign
+
+
+def _open_output(path: Path) -> IO[str]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            f"Cannot write {path}",
+            cause=error.strerror or type(error).__name__,
+            fix="choose a writable path",
+        ) from None
+
+
+def _write_local(outcome: RunOutcome, options: RunOptions, base: Path) -> None:
+    if options.report_json:
+        with _open_output(base / options.report_json) as handle:
+            handle.write(dumps_report(outcome.report))
+    if options.dry_run:
+        return
+    for relative, content in outcome.files.items():
+        with _open_output(base / relative) as handle:
+            handle.write(content)
+
+
+# --- printing ------------------------------------------------------------------------------
+
+
+def print_outcome(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) -> None:
+    report = outcome.report
+    entries = report.get("entries", {})
+    assert isinstance(entries, dict)
+    by_priority: dict[str, int] = {}
+    for judged in outcome.judged:
+        name = judged.judgement.priority.name
+        by_priority[name] = by_priority.get(name, 0) + 1
+    spread = ", ".join(f"{p}: {n}" for p, n in sorted(by_priority.items())) or "none"
+    out.print(
+        f"{len(outcome.judged)} problems ({spread}) from {entries.get('read', 0)} entries: "
+        f"{entries.get('kept', 0)} kept, {entries.get('skipped', 0)} skipped, "
+        f"{entries.get('malformed', 0)} malformed."
+    )
+    if not options.dry_run and outcome.worklog_path:
+        out.print(f"Worklog: {outcome.worklog_path}")
+    if options.report_json:
+        out.print(f"Report: {options.report_json}")
+    if outcome.judged:
+        worst = outcome.judged[0]
+        out.print(
+            f"Worst: {worst.judgement.priority.name}, {worst.cluster.count} events, "
+            f"fingerprint {worst.cluster.fingerprint}, {worst.status.value}."
+        )
+    _print_journal(outcome, options, out)
+
+
+def _print_journal(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) -> None:
+    shown = [e for e in outcome.journal if e.operation.kind is not OperationKind.ENSURE_LABEL]
+    if not shown:
+        return
+    out.print("Plan (dry run, nothing written):" if options.dry_run else "Issue actions:")
+    for entry in shown:
+        op = entry.operation
+        number = entry.issue_number or op.issue_number
+        target = f"#{number}" if number else (op.fingerprint or "dashboard")
+        out.print(f"  {op.kind.value} {target}: {entry.result.value}. {op.reason}".rstrip())
+    if outcome.commit is not None and outcome.commit.result is OperationResult.DONE:
+        out.print(f"Committed the worklog and state: {outcome.commit.url}")
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def _local_run_id(now: datetime) -> str:
+    return f"local-{now:%Y%m%dT%H%M%SZ}"
+
+
+def command_run(args: argparse.Namespace, env: Mapping[str, str], out: RunnerOutput) -> int:
+    options = options_from_args(args, env)
+    now = datetime.now(UTC)
+    inv = Invocation(options, env, now, Path.cwd(), _local_run_id(now))
+    with _signals_caught() as cancellation:
+        outcome = garden(inv, out, lambda: cancellation.requested)
+    print_outcome(outcome, options, out)
+    return _finish(outcome, out, in_actions=False)
+
+
+def _finish(outcome: RunOutcome, out: RunnerOutput, *, in_actions: bool) -> int:
+    if outcome.error is None:
+        return EXIT_OK
+    if in_actions:
+        out.error(outcome.error.message, title=outcome.error.title)
+    else:
+        out.print(f"error: {outcome.error.message}")
+    return outcome.error.exit_code
+
+
+def command_action(env: Mapping[str, str], out: RunnerOutput) -> int:
+    ctx = RunnerContext.from_env(env)
+    options = options_from_action_env(env)
+    if options.github_token:
+        out.add_mask(options.github_token)
+    now = datetime.now(UTC)
+    base = Path(ctx.workspace) if ctx.workspace else Path.cwd()
+    run_id = f"{ctx.run_id}-{ctx.run_attempt}" if ctx.run_id else _local_run_id(now)
+    if not options.report_json:
+        # Outside the workspace, so a later `git add` in the job never picks it up.
+        report_dir = env.get("RUNNER_TEMP", "") or str(base)
+        options = replace(options, report_json=str(Path(report_dir) / "log-gardener-report.json"))
+    inv = Invocation(options, env, now, base, run_id, ctx.run_url)
+    with _signals_caught() as cancellation, out.group("log-gardener run"):
+        outcome = garden(inv, out, lambda: cancellation.requested)
+        print_outcome(outcome, options, out)
+    _runner_outputs(outcome, options, env, base)
+    append_step_summary(env, outcome.summary_markdown)
+    return _finish(outcome, out, in_actions=True)
+
+
+def _runner_outputs(
+    outcome: RunOutcome, options: RunOptions, env: Mapping[str, str], base: Path
+) -> None:
+    write_outputs(
+        env,
+        {
+            "worklog-path": "" if options.dry_run else outcome.worklog_path,
+            "worklog-url": outcome.worklog_url,
+            "clusters": str(len(outcome.judged)),
+            "issues-created": str(outcome.count(OperationKind.CREATE_ISSUE)),
+            "issues-updated": str(outcome.count(OperationKind.UPDATE_ISSUE)),
+            "issues-reopened": str(outcome.count(OperationKind.REOPEN)),
+            "max-priority": outcome.max_priority,
+            "report-path": str(base / options.report_json) if options.report_json else "",
+        },
+    )
+
+
+def command_validate(path: str, out: RunnerOutput) -> int:
+    problems = validate_config_file(path)
+    for problem in problems:
+        out.print(problem)
+    if problems:
+        return EXIT_KNOWN_ERROR
+    out.print(f"{path}: valid")
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    environment = os.environ if env is None else env
+    out = RunnerOutput(stdout)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_OK if exit_.code in (0, None) else EXIT_USAGE
+    try:
+        if args.command == "run":
+            return command_run(args, environment, out)
+        if args.command == "action":
+            return command_action(environment, out)
+        return command_validate(args.path, out)
+    except GardenerError as error:
+        if args.command == "action":
+            out.error(error.message, title=error.title)
+        else:
+            out.print(f"error: {error.message}")
+        return error.exit_code
+    except KeyboardInterrupt:
+        out.print("error: interrupted; nothing was committed, the next run replays this window.")
+        return EXIT_KNOWN_ERROR
+    except Exception as error:  # the last line of defence: exit code 3
+        out.print(_unexpected(error))
+        return EXIT_UNEXPECTED
+
+
+def _unexpected(error: BaseException) -> str:
+    """Type and where, never the message: it could quote log text."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (
+        f"unexpected error: {type(error).__name__}{where}. This is a bug in log-gardener; "
+        "please open an issue with this line and the log-gardener version "
+        f"{__version__}."
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

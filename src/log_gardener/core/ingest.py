@@ -1,0 +1,137 @@
+"""Entries in, clusters out: normalize, filter, deduplicate and cluster one stream.  Pure.
+
+The ingest step keeps counters and a bounded list of malformed examples; per-entry memory is
+limited to one small integer per distinct ``insertId|timestamp`` (to drop duplicates, as Cloud
+Logging itself does), so memory grows with clusters, not with the text of entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from log_gardener.core.cluster import Clusterer
+from log_gardener.core.infra import InfraTracker
+from log_gardener.core.normalize import normalize_entry
+from log_gardener.core.rules import RulesConfig, custom_group_key
+from log_gardener.model import LogRecord, MalformedEntry, Severity, Window
+
+MALFORMED_EXAMPLES = 50  # malformed entries listed by line number in the worklog
+
+
+def entry_key(record: LogRecord) -> str:
+    """Cloud Logging's own identity of an entry: insertId plus timestamp."""
+    return f"{record.insert_id}|{record.timestamp.isoformat()}"
+
+
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    read: int
+    kept: int
+    skipped_severity: int
+    skipped_window: int
+    duplicates: int
+    malformed: int
+
+    @property
+    def skipped(self) -> int:
+        return self.skipped_severity + self.skipped_window + self.duplicates
+
+
+@dataclass
+class Ingestor:
+    """Feeds one run's entries to the clusterer.  ``assign`` receives (insertId, fingerprint)."""
+
+    clusterer: Clusterer
+    config: RulesConfig
+    min_severity: Severity
+    window: Window | None
+    assign: Callable[[str, str], None] | None = None
+    infra: InfraTracker = field(default_factory=InfraTracker)
+    _counts: Counter[str] = field(default_factory=Counter)
+    _seen: set[int] = field(default_factory=set)
+    _overlap_from: datetime | None = None
+    _overlap_keys: list[str] = field(default_factory=list)
+    malformed_examples: list[MalformedEntry] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Only pay for per-record rule matching when some rule defines a grouping key.
+        self._grouping_rules = any(rule.group_by for rule in self.config.rules)
+
+    def start_feed(
+        self,
+        window: Window | None,
+        min_severity: Severity,
+        already_counted: Iterable[str] = (),
+        overlap_from: datetime | None = None,
+    ) -> None:
+        """Next target: its window and minimum severity; ``already_counted`` are the
+        ``entry_key``s the previous run counted in the overlap this run reads again."""
+        self.window = window
+        self.min_severity = min_severity
+        self._seen.update(_digest(key) for key in already_counted)
+        self._overlap_from = overlap_from
+        self._overlap_keys = []
+
+    def overlap_keys(self) -> tuple[str, ...]:
+        """Keys of the kept entries the next run will read again (bounded by the overlap)."""
+        return tuple(sorted(set(self._overlap_keys)))
+
+    def add(self, line_no: int, raw: object) -> None:
+        self._counts["read"] += 1
+        record = raw if isinstance(raw, MalformedEntry) else normalize_entry(raw, line_no)
+        if isinstance(record, MalformedEntry):
+            self._malformed(record)
+            return
+        if self.window is not None and not self.window.contains(record.timestamp):
+            self._counts["skipped_window"] += 1
+            return
+        self.infra.observe(record)  # platform signals are often INFO: look before the filter
+        if record.severity < self.min_severity:
+            self._counts["skipped_severity"] += 1
+            return
+        if self._is_duplicate(record):
+            self._counts["duplicates"] += 1
+            return
+        self._keep(record)
+
+    def _malformed(self, entry: MalformedEntry) -> None:
+        self._counts["malformed"] += 1
+        if len(self.malformed_examples) < MALFORMED_EXAMPLES:
+            self.malformed_examples.append(entry)
+
+    def _is_duplicate(self, record: LogRecord) -> bool:
+        if not record.insert_id:
+            return False
+        digest = _digest(entry_key(record))
+        if digest in self._seen:
+            return True
+        self._seen.add(digest)
+        return False
+
+    def _keep(self, record: LogRecord) -> None:
+        self._counts["kept"] += 1
+        late = self._overlap_from is not None and record.timestamp >= self._overlap_from
+        if late and record.insert_id:
+            self._overlap_keys.append(entry_key(record))
+        key = custom_group_key(self.config, record) if self._grouping_rules else None
+        fingerprint = self.clusterer.add(record, key)
+        if self.assign is not None:
+            self.assign(record.insert_id, fingerprint)
+
+    def counts(self) -> IngestCounts:
+        return IngestCounts(
+            read=self._counts["read"],
+            kept=self._counts["kept"],
+            skipped_severity=self._counts["skipped_severity"],
+            skipped_window=self._counts["skipped_window"],
+            duplicates=self._counts["duplicates"],
+            malformed=self._counts["malformed"],
+        )

@@ -1,0 +1,420 @@
+"""One gardening run: read state -> reconcile -> fetch -> cluster -> judge -> plan -> apply ->
+render -> one final commit of worklog + index + state.
+
+The order is what makes a run replay-safe: issue writes are idempotent (markers, run ids), and
+the state with its cursor is committed last, so a run killed anywhere before the commit reads
+the same window again next time and converges to the same issues.  ``run`` never raises a
+``GardenerError``: it returns it in the outcome together with everything gathered before it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from log_gardener.apply import apply_plan
+from log_gardener.core.cluster import Clusterer
+from log_gardener.core.infra import InfraSummary, InfraTracker
+from log_gardener.core.ingest import IngestCounts, Ingestor
+from log_gardener.core.issue_render import problem_title
+from log_gardener.core.lifecycle import assess, record_run
+from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
+from log_gardener.core.render import (
+    IssueLink,
+    WorklogInput,
+    order_clusters,
+    render_index,
+    render_job_summary,
+    render_worklog,
+    report_document,
+)
+from log_gardener.core.rules import RulesConfig, judge
+from log_gardener.core.state import (
+    GardenerState,
+    PendingWork,
+    RunSummary,
+    parse_state,
+    state_to_json,
+)
+from log_gardener.errors import Cancelled, GardenerError
+from log_gardener.model import (
+    ClusterSummary,
+    ExistingIssue,
+    JournalEntry,
+    JudgedCluster,
+    MalformedEntry,
+    OperationKind,
+    OperationResult,
+    Severity,
+    Window,
+)
+from log_gardener.ports import EntrySource, FetchReport, IssueTracker
+
+COMMIT_MESSAGE = "log-gardener: worklog and state"  # constant: never any log text
+STATE_FILE = "state.json"
+INDEX_FILE = "README.md"
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One target's entries for this run."""
+
+    key: str  # cursor key in state.json (the target name)
+    source: EntrySource
+    window: Window
+    min_severity: Severity
+    overlap: timedelta = timedelta(0)  # the part of the window the next run reads again
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    config: RulesConfig
+    now: datetime
+    target_label: str  # our words, for the header and the file name
+    worklog_dir: str
+    links: RunLinks
+    dry_run: bool = False
+    max_new_issues: int | None = None  # None: the rules file's issue policy decides
+    max_operations: int | None = None
+    assign: Callable[[str, str], None] | None = None
+    should_stop: Callable[[], bool] = lambda: False
+    progress: Callable[[str], None] = lambda _message: None
+
+
+@dataclass
+class RunOutcome:
+    worklog_path: str = ""
+    worklog_text: str = ""
+    summary_markdown: str = ""
+    report: dict[str, object] = field(default_factory=dict)
+    judged: Sequence[JudgedCluster] = ()
+    journal: Sequence[JournalEntry] = ()
+    files: dict[str, str] = field(default_factory=dict)  # path -> content to write/commit
+    commit: JournalEntry | None = None
+    worklog_url: str = ""  # set once the commit landed
+    error: GardenerError | None = None
+    state_warning: str = ""
+
+    def count(self, kind: OperationKind) -> int:
+        done = (OperationResult.DONE, OperationResult.ADOPTED)
+        return sum(
+            1
+            for e in self.journal
+            if e.operation.kind is kind and e.result in done and e.operation.fingerprint
+        )
+
+    @property
+    def max_priority(self) -> str:
+        return self.judged[0].judgement.priority.name if self.judged else ""
+
+
+@dataclass
+class _Gathered:
+    """What the run has gathered so far: kept, and reported, whatever fails later."""
+
+    state: GardenerState = field(default_factory=GardenerState)
+    existing: Sequence[ExistingIssue] = ()
+    counts: IngestCounts = field(default_factory=lambda: IngestCounts(0, 0, 0, 0, 0, 0))
+    infra: InfraSummary = field(default_factory=lambda: InfraTracker().summary())
+    judged: list[JudgedCluster] = field(default_factory=list)
+    journal: list[JournalEntry] = field(default_factory=list)
+    malformed: list[MalformedEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fetches: dict[str, FetchReport] = field(default_factory=dict)
+    overlap_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    planned: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    issue_for: dict[str, int] = field(default_factory=dict)
+
+
+def worklog_file_path(worklog_dir: str, now: datetime, target_label: str) -> str:
+    """``<dir>/YYYY/MM/DD/HHMMSSZ-<target>.md``; the run time makes it unique per run."""
+    stamp = now.astimezone(UTC)
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in target_label)
+    return f"{worklog_dir.rstrip('/')}/{stamp:%Y/%m/%d/%H%M%SZ}-{name[:60] or 'run'}.md"
+
+
+def state_path(worklog_dir: str) -> str:
+    return f"{worklog_dir.rstrip('/')}/{STATE_FILE}"
+
+
+def run(
+    settings: RunSettings,
+    feeds: Sequence[Feed],
+    tracker: IssueTracker | None,
+    state_text: str | None,
+) -> RunOutcome:
+    gathered = _Gathered()
+    outcome = RunOutcome()
+    gathered.state, outcome.state_warning = parse_state(state_text)
+    if outcome.state_warning:
+        gathered.notes.append(outcome.state_warning)
+    window = union_window(feeds, settings.now)
+    try:
+        gathered.existing = tracker.list_marked_issues() if tracker is not None else ()
+        gathered.state = reconcile(gathered.state, gathered.existing)
+        summaries = _ingest(settings, feeds, gathered, window)
+        gathered.judged = _judge(settings, summaries, gathered)
+        _plan_and_apply(settings, tracker, gathered)
+        _stop_if_cancelled(settings)
+    except GardenerError as error:
+        outcome.error = error
+    _render(settings, feeds, gathered, outcome, window)
+    if outcome.error is None and tracker is not None and not settings.dry_run:
+        _commit(settings, tracker, outcome)
+    return outcome
+
+
+def _stop_if_cancelled(settings: RunSettings) -> None:
+    if settings.should_stop():
+        raise Cancelled(
+            "The run was cancelled (SIGTERM or SIGINT) after its in-flight request finished",
+            cause="the job was cancelled or timed out",
+            fix="nothing to do: the final commit was skipped, so the next run replays this window",
+        )
+
+
+def union_window(feeds: Sequence[Feed], now: datetime) -> Window:
+    if not feeds:
+        return Window(now, now)
+    return Window(min(f.window.start for f in feeds), max(f.window.end for f in feeds))
+
+
+def reconcile(state: GardenerState, existing: Sequence[ExistingIssue]) -> GardenerState:
+    """GitHub is the truth for issue numbers; the lowest number wins for a fingerprint."""
+    lowest: dict[str, int] = {}
+    for issue in sorted(existing, key=lambda i: i.number):
+        if issue.fingerprint:
+            lowest.setdefault(issue.fingerprint, issue.number)
+    clusters = {
+        fp: replace(known, issue_number=lowest[fp]) if fp in lowest else known
+        for fp, known in state.clusters.items()
+    }
+    dashboards = sorted(i.number for i in existing if i.is_dashboard)
+    dashboard = dashboards[0] if dashboards else state.dashboard_issue
+    return replace(state, clusters=clusters, dashboard_issue=dashboard)
+
+
+def _ingest(
+    settings: RunSettings, feeds: Sequence[Feed], gathered: _Gathered, window: Window
+) -> list[ClusterSummary]:
+    clusterer = Clusterer(window, tuple(gathered.state.clusters.values()))
+    ingestor = Ingestor(clusterer, settings.config, Severity.DEFAULT, window, settings.assign)
+    for feed in feeds:
+        ingestor.start_feed(
+            feed.window,
+            feed.min_severity,
+            already_counted=gathered.state.overlap_ids.get(feed.key, ()),
+            overlap_from=feed.window.end - feed.overlap if feed.overlap else None,
+        )
+        for line_no, raw in feed.source.entries(feed.window):
+            ingestor.add(line_no, raw)
+        gathered.fetches[feed.key] = feed.source.report()
+        gathered.overlap_keys[feed.key] = ingestor.overlap_keys()
+        _note_fetch(feed.key, gathered)
+        settings.progress(f"target {feed.key}: {gathered.fetches[feed.key].entries} entries read")
+        if settings.should_stop():
+            break
+    gathered.counts = ingestor.counts()
+    gathered.malformed = list(ingestor.malformed_examples)
+    gathered.infra = ingestor.infra.summary()
+    return clusterer.summaries()
+
+
+def _note_fetch(key: str, gathered: _Gathered) -> None:
+    report = gathered.fetches[key]
+    if report.truncated:
+        reached = f" up to {report.reached}" if report.reached else ""
+        gathered.notes.append(
+            f"Target {key}: the window was truncated{reached}; the next run continues from there. "
+            + report.note
+        )
+    elif report.note:
+        gathered.notes.append(f"Target {key}: {report.note}")
+
+
+def _judge(
+    settings: RunSettings, summaries: Iterable[ClusterSummary], gathered: _Gathered
+) -> list[JudgedCluster]:
+    pairs = [(summary, judge(settings.config, summary)) for summary in summaries]
+    assessed = assess(
+        pairs, gathered.existing, gathered.state, settings.config.issues, settings.now
+    )
+    return order_clusters(assessed)
+
+
+def _plan_and_apply(
+    settings: RunSettings, tracker: IssueTracker | None, gathered: _Gathered
+) -> None:
+    plan = plan_issues(
+        PlanInput(
+            judged=gathered.judged,
+            existing=gathered.existing,
+            state=gathered.state,
+            policy=settings.config.issues,
+            redaction=settings.config.redaction,
+            now=settings.now,
+            links=settings.links,
+        )
+    )
+    gathered.notes.extend(plan.notes)
+    gathered.issue_for = dict(plan.issue_for)
+    for op in plan.operations:
+        if op.fingerprint:
+            gathered.planned[op.fingerprint].append(op.kind.value)
+    offline = settings.dry_run or tracker is None
+    gathered.journal = list(
+        apply_plan(
+            plan.operations,
+            None if offline else tracker,
+            max_operations=_budget(settings.max_operations, settings.config.issues.max_operations),
+            max_new_issues=_budget(settings.max_new_issues, settings.config.issues.max_new_issues),
+            dry_run=offline,
+            should_stop=settings.should_stop,
+        )
+    )
+    for entry in gathered.journal:
+        created = entry.operation.kind is OperationKind.CREATE_ISSUE
+        if created and entry.issue_number and entry.operation.fingerprint:
+            gathered.issue_for[entry.operation.fingerprint] = entry.issue_number
+
+
+def _budget(from_options: int | None, from_rules: int) -> int:
+    return from_rules if from_options is None else from_options
+
+
+def issue_links(
+    gathered_existing: Sequence[ExistingIssue],
+    journal: Sequence[JournalEntry],
+    issue_for: Mapping[str, int],
+) -> dict[str, IssueLink]:
+    links = {fp: IssueLink(number, "") for fp, number in issue_for.items()}
+    for issue in sorted(gathered_existing, key=lambda i: -i.number):
+        if (
+            issue.fingerprint
+            and links.get(issue.fingerprint, IssueLink(issue.number, "")).number == issue.number
+        ):
+            links[issue.fingerprint] = IssueLink(issue.number, issue.url)
+    for entry in journal:
+        created = entry.operation.kind is OperationKind.CREATE_ISSUE
+        if created and entry.issue_number and entry.operation.fingerprint:
+            links[entry.operation.fingerprint] = IssueLink(entry.issue_number, entry.url)
+    return links
+
+
+def _published_fingerprints(journal: Sequence[JournalEntry]) -> set[str]:
+    """Fingerprints none of whose writes failed or waited: their issue shows this run."""
+    ok = (OperationResult.DONE, OperationResult.ADOPTED)
+    failed = {e.operation.fingerprint for e in journal if e.result not in ok}
+    return {e.operation.fingerprint for e in journal if e.result in ok} - failed
+
+
+def _next_state(
+    settings: RunSettings,
+    feeds: Sequence[Feed],
+    gathered: _Gathered,
+    window: Window,
+    worklog_path: str,
+) -> GardenerState:
+    published = None if not gathered.journal else _published_fingerprints(gathered.journal)
+    if settings.dry_run:
+        published = set()
+    state = record_run(
+        gathered.state,
+        gathered.judged,
+        run_id=settings.links.run_id,
+        window_end=window.end,
+        issue_for=gathered.issue_for,
+        published=published,
+    )
+    pending = tuple(
+        PendingWork(e.operation.fingerprint, e.operation.kind.value, e.operation.reason)
+        for e in gathered.journal
+        if e.result is OperationResult.DEFERRED_BUDGET
+    )
+    cursors = dict(state.cursors)
+    for feed in feeds:
+        cursors[feed.key] = cursor_after(feed, gathered.fetches.get(feed.key, FetchReport()))
+    summary = RunSummary(
+        run_id=settings.links.run_id,
+        generated_at=settings.now,
+        worklog_path=worklog_path,
+        clusters=len(gathered.judged),
+        entries=gathered.counts.kept,
+        max_priority=gathered.judged[0].judgement.priority.name if gathered.judged else "",
+    )
+    runs = (summary, *(r for r in state.runs if r.run_id != summary.run_id))
+    overlap = {**state.overlap_ids, **gathered.overlap_keys}
+    return replace(state, pending=pending, cursors=cursors, runs=runs, overlap_ids=overlap)
+
+
+def cursor_after(feed: Feed, report: FetchReport) -> datetime:
+    """Where the next run starts: the window end, or the last complete point of a cut fetch."""
+    if report.truncated and report.reached:
+        reached = datetime.fromisoformat(report.reached.replace("Z", "+00:00"))
+        return min(reached, feed.window.end)
+    return feed.window.end
+
+
+def _render(
+    settings: RunSettings,
+    feeds: Sequence[Feed],
+    gathered: _Gathered,
+    outcome: RunOutcome,
+    window: Window,
+) -> None:
+    path = worklog_file_path(settings.worklog_dir, settings.now, settings.target_label)
+    links = issue_links(gathered.existing, gathered.journal, gathered.issue_for)
+    policy = settings.config.redaction
+    titles = {j.cluster.fingerprint: problem_title(j, policy) for j in gathered.judged}
+    planned = {fp: ", ".join(kinds) for fp, kinds in gathered.planned.items()}
+    data = WorklogInput(
+        generated_at=settings.now,
+        window_start=window.start,
+        window_end=window.end,
+        target=settings.target_label,
+        run_id=settings.links.run_id,
+        counts=gathered.counts,
+        judged=gathered.judged,
+        titles=titles,
+        infra=gathered.infra,
+        journal=gathered.journal,
+        issue_links=links,
+        planned_actions={fp: f"({text})" for fp, text in planned.items()},
+        malformed=gathered.malformed,
+        notes=gathered.notes,
+        errors=[outcome.error.message] if outcome.error else [],
+        run_url=settings.links.run_url,
+        dry_run=settings.dry_run,
+        redaction=policy,
+    )
+    outcome.worklog_path = path
+    outcome.judged = gathered.judged
+    outcome.journal = gathered.journal
+    outcome.worklog_text = render_worklog(data)
+    outcome.summary_markdown = render_job_summary(data, settings.links.worklog_url)
+    outcome.report = report_document(data, gathered.planned)
+    state = _next_state(settings, feeds, gathered, window, path)
+    index = render_index(state, settings.worklog_dir, policy)
+    outcome.files = {
+        path: outcome.worklog_text,
+        f"{settings.worklog_dir.rstrip('/')}/{INDEX_FILE}": index,
+    }
+    if outcome.error is None:
+        # A failed run keeps the old state: the next run replays its window.
+        outcome.files[state_path(settings.worklog_dir)] = state_to_json(state)
+
+
+def _commit(settings: RunSettings, tracker: IssueTracker, outcome: RunOutcome) -> None:
+    try:
+        outcome.commit = tracker.commit_files(outcome.files, COMMIT_MESSAGE)
+        if outcome.commit.result is OperationResult.DONE:
+            outcome.worklog_url = settings.links.worklog_url or outcome.commit.url
+    except GardenerError as error:
+        outcome.error = error
+
+
+def dumps_report(report: Mapping[str, object]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,92 @@
+"""The core is pure: no network, files, environment or clock.  This test walks its source."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+CORE = Path(__file__).resolve().parents[1] / "src" / "log_gardener" / "core"
+FORBIDDEN_MODULES = {
+    "os",
+    "sys",
+    "io",
+    "socket",
+    "ssl",
+    "http",
+    "urllib",
+    "requests",
+    "subprocess",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "time",
+    "random",
+    "secrets",
+    "signal",
+    "threading",
+    "asyncio",
+    "logging",
+    "google",
+    "github",
+    "yaml",
+    "log_gardener.adapters",
+    "log_gardener.cli",
+    "log_gardener.pipeline",
+    "log_gardener.apply",
+}
+FORBIDDEN_CALLS = {"open", "input", "print", "exec", "eval", "__import__"}
+FORBIDDEN_CLOCK_CALLS = {"now", "utcnow", "today", "monotonic", "perf_counter"}
+FORBIDDEN_ATTRIBUTES = {"getenv", "environ"}
+
+
+def _core_files() -> list[Path]:
+    return sorted(CORE.glob("*.py"))
+
+
+def _violations(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            names = []
+        for name in names:
+            if any(name == m or name.startswith(m + ".") for m in FORBIDDEN_MODULES):
+                found.append(f"{path.name}:{node.lineno}: imports {name}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in FORBIDDEN_CALLS:
+                found.append(f"{path.name}:{node.lineno}: calls {node.func.id}()")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in FORBIDDEN_CLOCK_CALLS:
+                found.append(f"{path.name}:{node.lineno}: reads the clock (.{node.func.attr}())")
+        if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
+            found.append(f"{path.name}:{node.lineno}: uses .{node.attr}")
+    return sorted(found, key=lambda line: int(line.split(":")[1]))
+
+
+def test_core_has_modules_to_check() -> None:
+    names = {p.stem for p in _core_files()}
+    assert {"normalize", "redact", "fingerprint", "cluster", "rules", "plan", "render"} <= names
+
+
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: p.name)
+def test_core_module_does_no_io(path: Path) -> None:
+    assert _violations(path) == []
+
+
+def test_the_checker_catches_io(tmp_path: Path) -> None:
+    sample = tmp_path / "bad.py"
+    sample.write_text(
+        "import os\nfrom datetime import datetime\nx = datetime.now()\nopen('f')\n",
+        encoding="utf-8",
+    )
+    assert _violations(sample) == [
+        "bad.py:1: imports os",
+        "bad.py:3: reads the clock (.now())",
+        "bad.py:4: calls open()",
+    ]
