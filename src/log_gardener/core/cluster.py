@@ -439,13 +439,12 @@ def _may_differ(known: str, new: str) -> bool:
 
 
 def _key_of(token: str) -> str:
-    """``user=`` of ``user=bob``; the whole token when it is a key (``status:``); else ""."""
+    """``user=`` of ``user=bob``; "" for a token that is not ``key=value``.
+
+    A trailing colon is no sign of a key: "file a.csv: denied" ends a value with one.
+    """
     index = token.find("=")
-    if index > 0:
-        return token[: index + 1]
-    if token.endswith(":") and not token.startswith("<"):
-        return token
-    return ""
+    return token[: index + 1] if index > 0 else ""
 
 
 def _verb_like(token: str, word: str) -> bool:
@@ -459,8 +458,7 @@ def _verb_like(token: str, word: str) -> bool:
 def _generalize(template: list[str], tokens: list[str]) -> None:
     for index, (known, new) in enumerate(zip(template, tokens, strict=True)):
         if known not in (new, WILDCARD):
-            key = _key_of(known)
-            template[index] = f"{key}{WILDCARD}" if key and key.endswith("=") else WILDCARD
+            template[index] = f"{_key_of(known)}{WILDCARD}"
 
 
 def _remember(values: dict[str, None], value: str) -> None:

@@ -1,0 +1,257 @@
+"""Online clustering: similarity merge, stack groups, statistics, identity across runs."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from log_gardener.core.cluster import Clusterer
+from log_gardener.core.fingerprint import message_fingerprint, stack_fingerprint
+from log_gardener.model import GroupingKind, LogRecord, Severity, StackFrame, Window
+
+START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+WINDOW = Window(START, START + timedelta(hours=1))
+
+
+def _record(
+    message: str,
+    *,
+    minute: float = 0.0,
+    severity: Severity = Severity.WARNING,
+    service: str = "api",
+    logger: str = "app",
+    revision: str = "api-00001-abc",
+    frames: tuple[StackFrame, ...] = (),
+    exception_type: str = "",
+    insert_id: str = "",
+) -> LogRecord:
+    return LogRecord(
+        insert_id=insert_id or f"id-{message}-{minute}",
+        timestamp=START + timedelta(minutes=minute),
+        severity=severity,
+        message=message,
+        service=service,
+        logger=logger,
+        revision=revision,
+        frames=frames,
+        exception_type=exception_type,
+    )
+
+
+def _groups(messages: list[str], clusterer: Clusterer | None = None) -> list[str]:
+    clusterer = clusterer or Clusterer(WINDOW)
+    return [clusterer.add(_record(m)) for m in messages]
+
+
+def test_messages_differing_in_an_unmasked_value_join_one_cluster() -> None:
+    clusterer = Clusterer(WINDOW)
+    fps = _groups(
+        [
+            "Removing stale file report.csv",
+            "Removing stale file notes.txt",
+            "Removing stale file a",
+        ],
+        clusterer,
+    )
+    assert len(set(fps)) == 1
+    (summary,) = clusterer.summaries()
+    assert summary.template == "Removing stale file <*>"
+    assert summary.count == 3
+    # The fingerprint comes from the first template and never changes.
+    assert fps[0] == message_fingerprint("Removing stale file report.csv", "app", "api")
+
+
+def test_masked_values_join_without_similarity() -> None:
+    fps = _groups([f"user {i} logged in from 10.0.0.{i}" for i in range(20)])
+    assert len(set(fps)) == 1
+
+
+def test_keyed_values_generalize_after_the_key() -> None:
+    clusterer = Clusterer(WINDOW)
+    _groups(
+        ["login failed user=alice reason=expired", "login failed user=bob reason=expired"],
+        clusterer,
+    )
+    assert [s.template for s in clusterer.summaries()] == ["login failed user=<*> reason=expired"]
+
+
+def test_constant_looking_differences_stay_apart() -> None:
+    fps = _groups(
+        [
+            "Connection opened from 10.0.0.1",
+            "Connection closed from 10.0.0.1",
+            "Cache read timeout on shard",
+            "Cache write timeout on shard",
+            "job failed user=bob",
+            "job failed host=bob",
+            "request to backend",
+            "request from backend",
+        ]
+    )
+    assert len(set(fps)) == 8
+
+
+def test_too_different_messages_stay_apart() -> None:
+    fps = _groups(["alpha beta gamma delta", "alpha zeta eta theta"])
+    assert fps[0] != fps[1]
+
+
+def test_service_and_logger_separate_message_groups() -> None:
+    clusterer = Clusterer(WINDOW)
+    a = clusterer.add(_record("cache miss rate high", service="api"))
+    b = clusterer.add(_record("cache miss rate high", service="worker"))
+    c = clusterer.add(_record("cache miss rate high", logger="other"))
+    assert len({a, b, c}) == 3
+
+
+def _frame(module: str, function: str, line: int) -> StackFrame:
+    return StackFrame(module=module, function=function, file=f"/app/{module}.py", line=line)
+
+
+def test_stack_grouping_ignores_line_numbers_and_message_values() -> None:
+    clusterer = Clusterer(WINDOW)
+    frames_one = (_frame("app.main", "startup", 10), _frame("app.db", "connect", 20))
+    frames_two = (_frame("app.main", "startup", 12), _frame("app.db", "connect", 31))
+    one = clusterer.add(
+        _record("db init failed after 30s", frames=frames_one, exception_type="TimeoutError")
+    )
+    two = clusterer.add(
+        _record("db init failed on host a", frames=frames_two, exception_type="TimeoutError")
+    )
+    other = clusterer.add(
+        _record("db init failed", frames=frames_one, exception_type="ConnectionRefusedError")
+    )
+    assert one == two == stack_fingerprint("TimeoutError", frames_one)
+    assert other != one
+    stack = next(s for s in clusterer.summaries() if s.fingerprint == one)
+    assert stack.kind is GroupingKind.STACK
+    assert stack.count == 2
+    assert stack.top_frames == frames_one
+    assert stack.exception_type == "TimeoutError"
+
+
+def test_custom_key_wins_over_everything() -> None:
+    clusterer = Clusterer(WINDOW)
+    a = clusterer.add(_record("one thing"), custom_key="noise")
+    b = clusterer.add(_record("another thing entirely"), custom_key="noise")
+    assert a == b
+    (summary,) = clusterer.summaries()
+    assert summary.kind is GroupingKind.CUSTOM
+    assert summary.count == 2
+
+
+def test_statistics_of_a_cluster() -> None:
+    clusterer = Clusterer(WINDOW, buckets=4)
+    records = [
+        _record("disk 1 full", minute=1, severity=Severity.WARNING, revision="r1"),
+        _record("disk 2 full", minute=20, severity=Severity.ERROR, revision="r2", service="api"),
+        _record("disk 3 full", minute=59, severity=Severity.ERROR, revision="r2"),
+        _record("disk 4 full", minute=75, severity=Severity.ERROR, revision="r2"),
+    ]
+    for record in records:
+        clusterer.add(record)
+    (summary,) = clusterer.summaries()
+    assert summary.count == 4
+    assert dict(summary.severity_counts) == {Severity.WARNING: 1, Severity.ERROR: 3}
+    assert summary.first_seen == START + timedelta(minutes=1)
+    assert summary.last_seen == START + timedelta(minutes=75)
+    assert summary.services == ("api",)
+    assert dict(summary.revisions) == {"r1": 1, "r2": 3}
+    assert summary.buckets == (1, 1, 0, 2)  # outside the window is clamped to the edge
+    assert summary.samples[0] is records[0]
+    assert summary.samples[-1] is records[-1]
+    assert summary.template == "disk <NUM> full"
+
+
+def test_samples_and_state_stay_bounded() -> None:
+    clusterer = Clusterer(WINDOW, sample_limit=3)
+    for index in range(5000):
+        clusterer.add(_record(f"worker {index} heartbeat late", minute=index % 60))
+    (summary,) = clusterer.summaries()
+    assert summary.count == 5000
+    assert len(summary.samples) == 3
+    assert summary.samples[0].message == "worker 0 heartbeat late"
+    assert summary.samples[1].message == "worker 2047 heartbeat late"
+    assert summary.samples[2].message == "worker 4999 heartbeat late"
+    assert sum(summary.buckets) == 5000
+    small = Clusterer(WINDOW, sample_limit=2)
+    for index in range(10):
+        small.add(_record(f"worker {index} heartbeat late"))
+    assert [s.message for s in small.summaries()[0].samples] == [
+        "worker 0 heartbeat late",
+        "worker 9 heartbeat late",
+    ]
+
+
+_TEMPLATES = (
+    "User {user} logged in from {ip}",
+    "User {user} logged out after {n}s",
+    "Failed to open file {file}: permission denied",
+    "Deleted file {file} for user {user}",
+    "Payment {n} declined for customer {user}",
+    "Cache miss for key session:{user}",
+    "Worker {word} started processing queue {word2}",
+    "Worker {word} stopped processing queue {word2}",
+    "Connection to {host} timed out after {n}ms",
+    "Slow query on table {word} took {n}ms",
+)
+_WORDS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy")
+
+
+def _labelled(seed: int, count: int) -> list[tuple[int, LogRecord]]:
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        truth = rng.randrange(len(_TEMPLATES))
+        message = _TEMPLATES[truth].format(
+            user=rng.choice(_WORDS),
+            ip=f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}",
+            n=rng.randrange(10_000),
+            file=rng.choice(("a.csv", "report.pdf", "notes.txt", "img.png", "data.json")),
+            word=rng.choice(_WORDS),
+            word2=rng.choice(("emails", "billing", "exports", "thumbnails")),
+            host=rng.choice(("db", "cache", "search", "payments")) + ".internal",
+        )
+        rows.append((truth, _record(message, minute=index * 60 / count)))
+    return rows
+
+
+def test_two_runs_sharing_known_clusters_keep_one_fingerprint_per_problem() -> None:
+    rows = _labelled(seed=7, count=600)
+    first_run, second_run = rows[:300], rows[300:]
+    fps_by_truth: dict[int, set[str]] = defaultdict(set)
+    first = Clusterer(WINDOW)
+    for truth, record in first_run:
+        fps_by_truth[truth].add(first.add(record))
+    known = first.known_clusters()
+    assert {k.fingerprint for k in known} == {s.fingerprint for s in first.summaries()}
+    # The second run sees other values (different order, different users and numbers).
+    second = Clusterer(WINDOW, known)
+    for truth, record in reversed(second_run):
+        fps_by_truth[truth].add(second.add(record))
+    assert {truth: len(fps) for truth, fps in fps_by_truth.items()} == {
+        truth: 1 for truth in range(len(_TEMPLATES))
+    }
+
+
+def test_known_template_attaches_fresh_values_by_similarity() -> None:
+    first = Clusterer(WINDOW)
+    fp = first.add(_record("Deleted file a.csv"))
+    first.add(_record("Deleted file b.csv"))
+    (known,) = first.known_clusters()
+    assert known.template == "Deleted file <*>"
+    second = Clusterer(WINDOW, [known])
+    assert second.add(_record("Deleted file zzz.csv")) == fp
+
+
+def test_same_input_order_gives_the_same_output() -> None:
+    rows = _labelled(seed=3, count=400)
+
+    def run() -> list[tuple[str, str, int]]:
+        clusterer = Clusterer(WINDOW)
+        for _, record in rows:
+            clusterer.add(record)
+        return [(s.fingerprint, s.template, s.count) for s in clusterer.summaries()]
+
+    assert run() == run()
