@@ -619,24 +619,43 @@ def _keys(r: _Reader, node: Node, path: str) -> tuple[str, ...] | None:
 
 
 def _compose(text: str, r: _Reader) -> Node | None:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader rejects control characters right here
+    except yaml.YAMLError as error:
+        r.problems.append(_reader_problem(text, error))
+        return None
     try:
         node: Node | None = loader.get_single_node()
         return node
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "invalid YAML"
-        column = "" if mark is None else f" at column {mark.column + 1}"
-        fix = "indent with spaces; YAML does not allow tabs" if "\\t" in problem else ""
-        line = None if mark is None else mark.line + 1
-        r.problems.append(_Problem(line, "", f"YAML syntax error{column}: {problem}", fix))
-    except yaml.YAMLError as error:  # ReaderError: a character YAML does not allow
-        position = int(getattr(error, "position", 0))
-        line = text.count("\n", 0, position) + 1
-        r.problems.append(_Problem(line, "", f"YAML syntax error: {error}"))
+        r.problems.append(_syntax_problem(error))
+    except yaml.YAMLError as error:
+        r.problems.append(_reader_problem(text, error))
     finally:
         loader.dispose()
     return None
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError) -> _Problem:
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "invalid YAML"
+    column = "" if mark is None else f" at column {mark.column + 1}"
+    fix = "indent with spaces; YAML does not allow tabs" if "\\t" in problem else ""
+    line = None if mark is None else mark.line + 1
+    return _Problem(line, "", f"YAML syntax error{column}: {problem}", fix)
+
+
+def _reader_problem(text: str, error: yaml.YAMLError) -> _Problem:
+    """A character YAML does not allow (``ReaderError``); its position gives the line."""
+    position = int(getattr(error, "position", 0))
+    character = getattr(error, "character", "")
+    if isinstance(character, str) and character:
+        character = ord(character[0])
+    code = f"U+{character:04X}" if isinstance(character, int) else "a character"
+    line = text.count("\n", 0, position) + 1
+    return _Problem(
+        line, "", f"YAML syntax error: {code} is not allowed in YAML", "remove the character"
+    )
 
 
 def _too_big(root: Node) -> bool:
