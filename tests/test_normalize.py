@@ -369,6 +369,29 @@ def test_http_request() -> None:
     assert result.http == HttpInfo("POST", "https://api.example.com/v1/chat", 502, "1.204s")
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://svc-abc-uc.a.run.app/api/v1/threads?user=a%40example.com#x",
+            "GET /api/v1/threads 429",
+        ),
+        ("https://svc-abc-uc.a.run.app", "GET / 429"),
+        ("/health", "GET /health 429"),
+        ("", "GET / 429"),
+    ],
+)
+def test_request_log_without_payload(url: str, message: str) -> None:
+    request = {"requestMethod": "GET", "requestUrl": url, "status": 429, "latency": "0.003s"}
+    result = record(entry(httpRequest=request))
+    assert (result.message, result.text, result.payload_kind) == (
+        message,
+        f"GET {url} 429 (0.003s)",
+        "none",
+    )
+    assert result.http == HttpInfo("GET", url, 429, "0.003s")
+
+
 def test_long_message_is_cut_between_tokens() -> None:
     token = "tok" + "x" * 40
     text = "start " + " ".join([token] * 200)

@@ -11,7 +11,9 @@ Choices worth knowing:
   that is present but broken makes the entry malformed rather than silently re-dated.
 - A missing severity is ``DEFAULT``; a severity we do not know is malformed.
 - When an entry carries more than one payload, ``jsonPayload`` wins over ``textPayload``, which
-  wins over ``protoPayload`` (a deterministic choice; the API never sends two).
+  wins over ``protoPayload`` (a deterministic choice; the API never sends two).  A request log
+  with only ``httpRequest`` gets the message ``"<method> <path> <status>"`` (payload kind
+  ``none``); an entry with none of these is malformed.
 - ``message`` is one line; ``text`` is the full text including any stack trace.  A
   ``jsonPayload`` without a message becomes a compact, sorted, bounded JSON dump.  Long texts
   are cut only between whitespace-separated tokens and marked, so a secret is never split into
@@ -232,7 +234,37 @@ def _payload(entry: Mapping[str, object]) -> _Payload | None:
     proto_payload = entry.get("protoPayload")
     if isinstance(proto_payload, dict):
         return _proto_payload(proto_payload)
+    request = entry.get("httpRequest")
+    if isinstance(request, dict):
+        return _request_payload(request)
     return None
+
+
+def _request_payload(request: Mapping[str, object]) -> _Payload:
+    """A request log (Cloud Run, load balancers) has only ``httpRequest``: describe the call.
+
+    The message keeps the path without host or query, so the calls of one route group
+    together; the text keeps the whole URL for the sample.
+    """
+    method = _text(request.get("requestMethod")) or "?"
+    url = _text(request.get("requestUrl"))
+    status = _text(request.get("status")) or "?"
+    message = first_line(f"{method} {_url_path(url)} {status}")
+    text = f"{method} {url} {status}"
+    latency = _text(request.get("latency"))
+    if latency:
+        text += f" ({latency})"
+    return _Payload("none", text, message)
+
+
+def _url_path(url: str) -> str:
+    scheme = url.find("://")
+    if scheme >= 0:
+        slash = url.find("/", scheme + 3)
+        url = url[slash:] if slash >= 0 else "/"
+    for mark in ("?", "#"):
+        url = url.split(mark, 1)[0]
+    return url or "/"
 
 
 def _json_payload(data: Mapping[str, object]) -> _Payload:
