@@ -13,6 +13,9 @@ State lives in plain attributes (``fake.issues``, ``fake.comments``, ``fake.labe
 ``fake.refs``...) that a test may read or seed (``fake.seed_issue(...)``,
 ``fake.seed_files(...)``).  Every request is recorded in ``fake.requests``.
 
+``make_tracker(fake, clock=FakeClock(), **options)`` builds a ``GitHubTracker`` on the fake with
+an injected clock (``clock.sleeps`` records every wait) and no write pacing.
+
 Fault injection:
 
 * ``fake.fail_next(method, path_regex, status, times=1, headers=None, message=...,
@@ -43,6 +46,43 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when something sleeps; records every sleep."""
+
+    now: float = 1_714_564_800.0  # 2024-05-01T12:00:00Z
+    sleeps: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+
+def make_tracker(fake: FakeGitHub, clock: FakeClock | None = None, **options: Any) -> Any:
+    """A ``GitHubTracker`` on ``fake`` with a fake clock (no real sleeping) and no pacing."""
+    from log_gardener.adapters.github import GitHubTracker
+
+    clock = clock or FakeClock()
+    settings: dict[str, Any] = {
+        "min_write_interval": 0.0,
+        "sleep": clock.sleep,
+        "clock": clock.monotonic,
+        "wall_clock": clock.time,
+        "server_url": "https://github.example",
+    }
+    settings.update(options)
+    token = settings.pop("token", next(iter(fake.tokens)))
+    repo = settings.pop("repo", fake.repo)
+    return GitHubTracker(repo, token, fake.api_url, **settings)
+
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 NOW = "2024-05-01T12:00:00Z"
@@ -454,6 +494,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _issue_json(self, issue: dict[str, Any]) -> dict[str, Any]:
         number = issue["number"]
+        kind = "pull" if "pull_request" in issue else "issues"
         data = {
             "number": number,
             "id": issue["id"],
@@ -468,7 +509,7 @@ class _Handler(BaseHTTPRequestHandler):
             "updated_at": NOW,
             "comments": len(self.fake.comments[number]),
             "url": self._api(f"/issues/{number}"),
-            "html_url": f"https://github.example/{self.fake.repo}/issues/{number}",
+            "html_url": f"https://github.example/{self.fake.repo}/{kind}/{number}",
         }
         if "pull_request" in issue:
             data["pull_request"] = issue["pull_request"]

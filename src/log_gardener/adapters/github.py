@@ -114,7 +114,7 @@ class GitHubTracker:
             seconds_between_writes=None,
             lazy=True,
         )
-        self._repo: Repository = self._github.get_repo(repo, lazy=True)
+        self._repo: Repository = self._github.get_repo(repo)
         self._issues: dict[int, Issue] = {}  # trusted issues seen this run, by number
         self._label_names: set[str] | None = None  # lower-case, listed once
 
