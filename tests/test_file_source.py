@@ -5,16 +5,19 @@ from __future__ import annotations
 import io
 import json
 import os
+import runpy
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from log_gardener.adapters import file_source
 from log_gardener.adapters.file_source import FileSource
+from log_gardener.core.normalize import normalize_entry
 from log_gardener.errors import InputError
-from log_gardener.model import MalformedEntry
+from log_gardener.model import LogRecord, MalformedEntry, Severity
 from log_gardener.ports import EntrySource, FetchReport
 
 ENTRIES = [
@@ -154,3 +157,41 @@ def test_stdin_dash() -> None:
         timeout=30,
     )
     assert done.stdout == "[1, 2, 3] 3\n"
+
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "cloud-run-backend-hour.jsonl"
+
+
+def test_bundled_demo_reads_and_normalizes_cleanly() -> None:
+    source = FileSource(str(DEMO))
+    records = [normalize_entry(value, line_no) for line_no, value in source.entries(None)]
+    assert all(isinstance(r, LogRecord) for r in records)
+    kept = [r for r in records if isinstance(r, LogRecord) and r.severity >= Severity.WARNING]
+    messages = Counter(
+        phrase
+        for r in kept
+        for phrase in (
+            "Database initialization timeout",
+            "Found other WebSocket Manager classes",
+            "SERVICE_ID contained whitespace",
+            "Container called exit(3).",
+        )
+        if phrase in r.message
+    )
+    assert messages == {
+        "Database initialization timeout": 23,
+        "Found other WebSocket Manager classes": 98,
+        "SERVICE_ID contained whitespace": 48,
+        "Container called exit(3).": 23,
+    }
+    assert len(records) - len(kept) > 2000  # the noise the default minimum severity skips
+    assert source.report().entries == len(records)
+
+
+def test_demo_generator_reproduces_the_committed_file() -> None:
+    generator = runpy.run_path(str(DEMO.parent / "generate_demo.py"))
+    lines = [
+        json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        for entry in generator["build"]()
+    ]
+    assert "".join(lines) == DEMO.read_text(encoding="utf-8")
