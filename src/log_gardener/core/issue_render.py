@@ -213,10 +213,20 @@ def _summary(judged: JudgedCluster, known: KnownCluster | None, red: RedactionPo
     )
 
 
+_PROSE_ESCAPES = str.maketrans({"<": "&lt;", ">": "&gt;", "@": "\uff20", "\\": "\\\\"})
+_ISSUE_REFERENCE = re.compile(r"#(?=\d)")
+
+
+def trusted_prose(text: str) -> str:
+    """Rule texts (trusted config) keep their emphasis and links, but a typo cannot mention
+    a team, reference an issue or inject HTML."""
+    return _ISSUE_REFERENCE.sub("\uff03", text.translate(_PROSE_ESCAPES)).strip()
+
+
 def _impact(judged: JudgedCluster) -> list[str]:
     if not judged.judgement.impact:
         return []
-    return ["### Impact", "", inline_text(judged.judgement.impact)]
+    return ["### Impact", "", trusted_prose(judged.judgement.impact)]
 
 
 def _sample_text(record: LogRecord) -> str:
@@ -295,6 +305,10 @@ def _links(judged: JudgedCluster, links: RunLinks) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+def _runs(n: int) -> str:
+    return "1 run" if n == 1 else f"{n} runs"
+
+
 def history_counts(known: KnownCluster | None, run_id: str, count: int) -> list[int]:
     """Counts per run, oldest first, with this run last (a replay does not count twice)."""
     earlier = [] if known is None else [h.count for h in known.history if h.run_id != run_id]
@@ -302,16 +316,23 @@ def history_counts(known: KnownCluster | None, run_id: str, count: int) -> list[
 
 
 def _history(
-    judged: JudgedCluster, known: KnownCluster | None, run_id: str, rows: int
+    judged: JudgedCluster, known: KnownCluster | None, links: RunLinks, rows: int
 ) -> list[str]:
+    run_id, window_end = links.run_id, links.window_end
     if rows <= 0:
         return []
     earlier = [] if known is None else [h for h in known.history if h.run_id != run_id]
     counts = history_counts(known, run_id, judged.cluster.count)
-    lines = ["### History", "", f"Trend over the last {len(counts)} runs: {sparkline(counts)}", ""]
+    lines = [
+        "### History",
+        "",
+        f"Trend, oldest to newest ({_runs(len(counts))}): {sparkline(counts)}",
+        "",
+    ]
     lines += ["| Run | Window end | Events |", "|---|---|---|"]
     this_run = f"{code_span(run_id)} (this run)"
-    lines.append(f"| {this_run} | {when(judged.cluster.last_seen)} | {judged.cluster.count} |")
+    end = when(window_end) if window_end is not None else "now"
+    lines.append(f"| {this_run} | {end} | {judged.cluster.count} |")
     lines.extend(
         f"| {code_span(h.run_id)} | {when(h.window_end)} | {h.count} |"
         for h in reversed(earlier[-(rows - 1) :] if rows > 1 else [])
@@ -354,18 +375,20 @@ def _assemble(
         _impact(judged),
         _sample(judged, redaction, sample_limit),
         _links(judged, links),
-        _history(judged, known, links.run_id, history_rows),
-        ["<sub>Kept up to date by log-gardener each run; edits to this text are replaced.</sub>"],
+        _history(judged, known, links, history_rows),
+        ["_Kept up to date by log-gardener each run; edits to this text are replaced._"],
     ]
-    return "\n".join("\n".join(s) for s in sections if s) + "\n"
+    # A blank line between sections: a paragraph right after a table would become a row.
+    return "\n\n".join("\n".join(s) for s in sections if s) + "\n"
 
 
 # --- comments ----------------------------------------------------------------------------
 
 
 def _signed(lines: Sequence[str], links: RunLinks) -> str:
-    tail = [f"<sub>{_link('log-gardener run', links.run_url)}</sub>"] if links.run_url else []
-    return "\n".join([*lines, *tail, run_marker(links.run_id)]) + "\n"
+    tail = [f"_From {_link('this log-gardener run', links.run_url)}._"] if links.run_url else []
+    # Blank lines between parts: each is its own paragraph; the marker is an HTML block.
+    return "\n\n".join([*lines, *tail, run_marker(links.run_id)]) + "\n"
 
 
 def _came_back(judged: JudgedCluster, redaction: RedactionPolicy) -> str:
@@ -425,6 +448,19 @@ def duplicate_comment(keep_number: int, links: RunLinks) -> str:
 # --- the dashboard -----------------------------------------------------------------------
 
 
+def problem_text(policy: IssuePolicy, title: str) -> str:
+    """The ``{title}`` part of an issue title made from ``title_format`` (the whole title when
+    it does not follow the format, e.g. after a person renamed the issue)."""
+    if "{title}" not in policy.title_format:
+        return title
+    pattern = re.escape(policy.title_format)
+    for name in ("status", "priority"):
+        pattern = pattern.replace(re.escape("{" + name + "}"), "[A-Z0-9-]+")
+    pattern = pattern.replace(re.escape("{title}"), "(?P<title>.*)", 1)
+    found = re.fullmatch(pattern, title, re.DOTALL)
+    return found["title"] if found and found["title"] else title
+
+
 def _dashboard_row(row: DashboardRow) -> str:
     issue = f"#{row.issue_number}" if row.issue_number is not None else "being created"
     return (
@@ -463,6 +499,6 @@ def _dashboard(rows: Sequence[DashboardRow], shown: int, links: RunLinks, now: d
         lines += ["", f"{len(rows) - shown} more are listed in the worklog."]
     lines.append("")
     if links.worklog_url:
-        lines.append(f"{_link('Worklog of the last run', links.worklog_url)}.")
-    lines.append("<sub>Rewritten by log-gardener each run; edits here are replaced.</sub>")
+        lines += [f"{_link('Worklog of the last run', links.worklog_url)}.", ""]
+    lines.append("_Rewritten by log-gardener each run; edits here are replaced._")
     return "\n".join(lines) + "\n"

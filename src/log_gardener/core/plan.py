@@ -56,6 +56,7 @@ class RunLinks:
     worklog_url: str = ""  # link to the worklog file on the branch, "" when not committed
     worklog_path: str = ""
     logs_explorer_project: str = ""  # GCP project for Logs Explorer links, "" when unknown
+    window_end: datetime | None = None  # end of the run's window, for the issue history table
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,9 @@ def _seen_row(
     return render.DashboardRow(
         priority=judged.judgement.priority,
         status=judged.status,
-        title=render.issue_title(inp.policy, judged, inp.redaction),
+        title=render.problem_text(
+            inp.policy, render.issue_title(inp.policy, judged, inp.redaction)
+        ),
         count=judged.cluster.count,
         history=tuple(render.history_counts(known, inp.links.run_id, judged.cluster.count)),
         last_seen=judged.cluster.last_seen,
@@ -419,7 +422,7 @@ def _unseen_row(inp: PlanInput, issue: ExistingIssue) -> render.DashboardRow:
     return render.DashboardRow(
         priority=Priority.P4 if priority is None else priority,
         status=ClusterStatus.ONGOING,
-        title=issue.title,
+        title=render.problem_text(inp.policy, issue.title),
         count=0,
         history=tuple(render.history_counts(known, inp.links.run_id, 0)),
         last_seen=None if known is None else known.last_seen,

@@ -17,4 +17,4 @@ def sparkline(values: Sequence[int]) -> str:
     if peak <= 0:
         return BARS[0] * len(values)
     top = len(BARS) - 1
-    return "".join(BARS[0] if v <= 0 else BARS[1 + round((v / peak) * (top - 1))] for v in values)
+    return "".join(BARS[0] if v <= 0 else BARS[1 + (v * (top - 1)) // peak] for v in values)
