@@ -431,7 +431,27 @@ def _from_adc_file(env: Mapping[str, str], on_secret: SecretSink) -> ReportingCr
         inner, [LOGGING_READ_SCOPE]
     )
     context.service_account = str(getattr(inner, "service_account_email", "") or "")
+    _describe_external_account(path, context)
     return ReportingCredentials(inner, on_secret, context)
+
+
+def _describe_external_account(path: str, context: _AuthContext) -> None:
+    """Federation settings of an external-account file, so its failures read like ours."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            info = json.load(handle)
+    except (OSError, ValueError):
+        return
+    if not isinstance(info, dict) or info.get("type") != "external_account":
+        return
+    try:
+        context.provider = parse_provider(str(info.get("audience", "")))
+    except AuthError:
+        return  # not a workload identity pool (AWS, workforce): the generic messages apply
+    context.sts_url = str(info.get("token_url", DEFAULT_STS_URL))
+    source = info.get("credential_source")
+    if isinstance(source, dict) and isinstance(source.get("url"), str):
+        context.oidc_url = source["url"]
 
 
 # --- failures explained -----------------------------------------------------------------------
