@@ -124,8 +124,6 @@ def test_parse_timestamp(value: object, expected: datetime | None) -> None:
         (entry(timestamp=None, textPayload="x"), "entry has no timestamp"),
         (entry(timestamp="2025-13-45T25:61:61Z", textPayload="x"), "timestamp is not RFC 3339"),
         (entry(timestamp=["x"], textPayload="x"), "timestamp is not RFC 3339"),
-        (entry(severity="SEVERE", textPayload="x"), "unknown severity"),
-        (entry(severity=123, textPayload="x"), "unknown severity"),
         (entry(), "entry has no payload"),
         (entry(jsonPayload="not an object"), "entry has no payload"),
     ],
@@ -134,6 +132,17 @@ def test_malformed_entries_say_why_in_our_words(raw: object, reason: str) -> Non
     result = normalize_entry(raw, 3)
     expected_id = raw.get("insertId", "") if isinstance(raw, dict) else ""
     assert result == MalformedEntry(3, reason, expected_id)
+
+
+@pytest.mark.parametrize("severity", ["SEVERE", 123, "", True])
+def test_unknown_severity_is_read_as_default_and_flagged(severity: object) -> None:
+    result = record(entry(severity=severity, textPayload="x"))
+    assert (result.severity, result.severity_unknown) == (Severity.DEFAULT, True)
+
+
+def test_known_severity_is_not_flagged() -> None:
+    result = record(entry(severity="warn", textPayload="x"))
+    assert (result.severity, result.severity_unknown) == (Severity.WARNING, False)
 
 
 def test_missing_timestamp_falls_back_to_receive_timestamp() -> None:
@@ -445,6 +454,5 @@ def test_shared_corpus_never_raises() -> None:
             assert result.reason in {
                 "entry has no payload",
                 "timestamp is not RFC 3339",
-                "unknown severity",
             }
     assert kinds.get("LogRecord", 0) >= 50

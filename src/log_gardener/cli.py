@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -250,15 +250,19 @@ def explicit_window(options: RunOptions, now: datetime) -> Window | None:
     return Window(start, end)
 
 
-def file_span(path: str) -> Window | None:
-    """The file's own time span, from a first cheap pass over its timestamps."""
+FUTURE_SKEW = timedelta(days=1)  # Cloud Logging refuses entries further in the future
+
+
+def span_of(items: Iterable[tuple[int, object]], now: datetime) -> Window | None:
+    """The entries' own time span.  A timestamp in the future never stretches it: such an
+    entry falls outside the window and is counted as skipped."""
     earliest: datetime | None = None
     latest: datetime | None = None
-    for _line, raw in FileSource(path).entries(None):
+    for _line, raw in items:
         if not isinstance(raw, dict):
             continue
         moment = parse_rfc3339(raw.get("timestamp"))
-        if moment is None:
+        if moment is None or moment > now + FUTURE_SKEW:
             continue
         earliest = moment if earliest is None or moment < earliest else earliest
         latest = moment if latest is None or moment > latest else latest
@@ -287,23 +291,12 @@ def file_feeds(options: RunOptions, now: datetime, base: Path) -> tuple[list[Fee
     if options.source == "-":
         items = list(FileSource("-").entries(None))
         source = _ListSource(items)
-        window = window or _span_of(items) or Window(now, now)
+        window = window or span_of(items, now) or Window(now, now)
         return [Feed("stdin", source, window, severity)], "stdin"
     path = str(base / options.source.removeprefix("file:"))
-    window = window or file_span(path) or Window(now, now)
+    window = window or span_of(FileSource(path).entries(None), now) or Window(now, now)
     label = options.service or Path(path).stem
     return [Feed(label, FileSource(path), window, severity)], label
-
-
-def _span_of(items: Sequence[tuple[int, object]]) -> Window | None:
-    moments = [
-        m
-        for _line, raw in items
-        if isinstance(raw, dict) and (m := parse_rfc3339(raw.get("timestamp"))) is not None
-    ]
-    if not moments:
-        return None
-    return Window(min(moments), max(moments) + timedelta(microseconds=1))
 
 
 def gcp_feeds(
@@ -535,7 +528,8 @@ def _print_journal(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) 
     shown = [e for e in outcome.journal if e.operation.kind is not OperationKind.ENSURE_LABEL]
     if not shown:
         return
-    out.print("Plan (dry run, nothing written):" if options.dry_run else "Issue actions:")
+    offline = all(e.result is OperationResult.SKIPPED_DRY_RUN for e in shown)
+    out.print("Plan (nothing written to GitHub):" if offline else "Issue actions:")
     for entry in shown:
         op = entry.operation
         number = entry.issue_number or op.issue_number

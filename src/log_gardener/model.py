@@ -141,6 +141,7 @@ class LogRecord:
     http: HttpInfo | None = None
     payload_kind: str = "text"  # text | json | proto | none
     line_no: int = 0  # 1-based position in the source (file line, or index in the fetch)
+    severity_unknown: bool = False  # the entry's severity was not a LogSeverity: read as DEFAULT
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from log_gardener.apply import apply_plan
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraSummary, InfraTracker
 from log_gardener.core.ingest import IngestCounts, Ingestor
-from log_gardener.core.issue_render import problem_title
+from log_gardener.core.issue_render import issue_title
 from log_gardener.core.lifecycle import assess, record_run
 from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
 from log_gardener.core.render import (
@@ -122,6 +122,7 @@ class _Gathered:
     judged: list[JudgedCluster] = field(default_factory=list)
     journal: list[JournalEntry] = field(default_factory=list)
     malformed: list[MalformedEntry] = field(default_factory=list)
+    warnings: list[MalformedEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fetches: dict[str, FetchReport] = field(default_factory=dict)
     overlap_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -219,6 +220,7 @@ def _ingest(
             break
     gathered.counts = ingestor.counts()
     gathered.malformed = list(ingestor.malformed_examples)
+    gathered.warnings = list(ingestor.warnings)
     gathered.infra = ingestor.infra.summary()
     return clusterer.summaries()
 
@@ -368,7 +370,8 @@ def _render(
     path = worklog_file_path(settings.worklog_dir, settings.now, settings.target_label)
     links = issue_links(gathered.existing, gathered.journal, gathered.issue_for)
     policy = settings.config.redaction
-    titles = {j.cluster.fingerprint: problem_title(j, policy) for j in gathered.judged}
+    bare = replace(settings.config.issues, title_format="{title}")
+    titles = {j.cluster.fingerprint: issue_title(bare, j, policy) for j in gathered.judged}
     planned = {fp: ", ".join(kinds) for fp, kinds in gathered.planned.items()}
     data = WorklogInput(
         generated_at=settings.now,
@@ -384,6 +387,7 @@ def _render(
         issue_links=links,
         planned_actions={fp: f"({text})" for fp, text in planned.items()},
         malformed=gathered.malformed,
+        warnings=gathered.warnings,
         notes=gathered.notes,
         errors=[outcome.error.message] if outcome.error else [],
         run_url=settings.links.run_url,

@@ -39,6 +39,7 @@ class IngestCounts:
     skipped_window: int
     duplicates: int
     malformed: int
+    unknown_severity: int = 0
 
     @property
     def skipped(self) -> int:
@@ -60,6 +61,7 @@ class Ingestor:
     _overlap_from: datetime | None = None
     _overlap_keys: list[str] = field(default_factory=list)
     malformed_examples: list[MalformedEntry] = field(default_factory=list)
+    warnings: list[MalformedEntry] = field(default_factory=list)  # read, but worth a note
 
     def __post_init__(self) -> None:
         # Only pay for per-record rule matching when some rule defines a grouping key.
@@ -90,6 +92,12 @@ class Ingestor:
         if isinstance(record, MalformedEntry):
             self._malformed(record)
             return
+        if record.severity_unknown:
+            self._counts["unknown_severity"] += 1
+            if len(self.warnings) < MALFORMED_EXAMPLES:
+                self.warnings.append(
+                    MalformedEntry(line_no, "unknown severity, read as DEFAULT", record.insert_id)
+                )
         if self.window is not None and not self.window.contains(record.timestamp):
             self._counts["skipped_window"] += 1
             return
@@ -134,4 +142,5 @@ class Ingestor:
             skipped_window=self._counts["skipped_window"],
             duplicates=self._counts["duplicates"],
             malformed=self._counts["malformed"],
+            unknown_severity=self._counts["unknown_severity"],
         )

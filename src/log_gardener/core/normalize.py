@@ -84,8 +84,10 @@ def _normalize(
     severity = _SEVERITIES.get(raw_severity) if type(raw_severity) is str else None
     if severity is None:
         severity = Severity.DEFAULT if raw_severity is None else Severity.parse(raw_severity)
-    if severity is None:
-        return MalformedEntry(line_no, "unknown severity", insert_id)
+    # Cloud Logging itself stores an unknown severity as DEFAULT; so do we, and the ingest
+    # step lists the entry by line number in the worklog.
+    severity_unknown = severity is None
+    severity = Severity.DEFAULT if severity is None else severity
     payload = _payload(entry)
     if payload is None:
         return MalformedEntry(line_no, "entry has no payload", insert_id)
@@ -122,6 +124,7 @@ def _normalize(
         http=_http(entry.get("httpRequest")),
         payload_kind=payload.kind,
         line_no=line_no,
+        severity_unknown=severity_unknown,
     )
 
 

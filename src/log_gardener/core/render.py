@@ -90,6 +90,7 @@ class WorklogInput:
     issue_links: Mapping[str, IssueLink] = field(default_factory=dict)
     planned_actions: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> our words
     malformed: Sequence[MalformedEntry] = ()
+    warnings: Sequence[MalformedEntry] = ()  # entries read with a doubt (unknown severity)
     notes: Sequence[str] = ()  # our words: warnings, truncation, state rebuilt...
     errors: Sequence[str] = ()  # our words: a failed step
     run_url: str = ""
@@ -109,8 +110,8 @@ def render_worklog(data: WorklogInput) -> str:
     pub = Published(data.redaction)
     parts = [
         _header(data, pub),
-        _executive_summary(data),
-        _cluster_table(data),
+        _executive_summary(data, pub),
+        _cluster_table(data, pub),
         _time_chart(data),
         _cluster_sections(data, pub),
         _infrastructure(data, pub),
@@ -126,8 +127,8 @@ def render_job_summary(data: WorklogInput, worklog_url: str = "") -> str:
     parts = [
         f"## log-gardener: {len(data.judged)} problems in {data.target}{link}",
         _window_line(data),
-        _executive_summary(data),
-        _cluster_table(data),
+        _executive_summary(data, pub),
+        _cluster_table(data, pub),
         _issue_actions(data),
         _run_notes(data),
     ]
@@ -162,7 +163,7 @@ def _header(data: WorklogInput, pub: Published) -> str:
     return "\n".join(lines)
 
 
-def _executive_summary(data: WorklogInput) -> str:
+def _executive_summary(data: WorklogInput, pub: Published) -> str:
     lines = ["## Executive summary", ""]
     if not data.judged:
         lines.append("No problems found in this window.")
@@ -175,15 +176,19 @@ def _executive_summary(data: WorklogInput) -> str:
     lines.append(f"**{len(data.judged)} problems** found: {counts}.")
     lines.append("")
     lines.append(
-        f"**Worst:** {worst.judgement.priority.name} {_title(data, worst)}: "
+        f"**Worst:** {worst.judgement.priority.name} {_title(data, worst, pub)}: "
         f"{worst.cluster.count} events, {worst.status.value}, last seen "
         f"{utc(worst.cluster.last_seen)}."
     )
     return "\n".join(lines)
 
 
-def _title(data: WorklogInput, judged: JudgedCluster) -> str:
-    return data.titles.get(judged.cluster.fingerprint, "(untitled problem)")
+def _title(data: WorklogInput, judged: JudgedCluster, pub: Published) -> str:
+    """A rule's title is our users' words; a title made from log text stays in code."""
+    title = data.titles.get(judged.cluster.fingerprint, "")
+    if judged.judgement.title:
+        return _cell_words(title).replace("`", "'").replace("<", "&lt;")
+    return pub.cell(title) if title else "(untitled problem)"
 
 
 def _issue_cell(data: WorklogInput, fingerprint: str) -> str:
@@ -193,7 +198,7 @@ def _issue_cell(data: WorklogInput, fingerprint: str) -> str:
     return f"[#{link.number}]({link.url})" if link.url else f"#{link.number}"
 
 
-def _cluster_table(data: WorklogInput) -> str:
+def _cluster_table(data: WorklogInput, pub: Published) -> str:
     if not data.judged:
         return ""
     rows = [
@@ -204,7 +209,7 @@ def _cluster_table(data: WorklogInput) -> str:
         c = judged.cluster
         rows.append(
             f"| {index} | {judged.judgement.priority.name} | {judged.status.value} | "
-            f"{_title(data, judged)} | {c.count} | {utc(c.first_seen)} | {utc(c.last_seen)} | "
+            f"{_title(data, judged, pub)} | {c.count} | {utc(c.first_seen)} | {utc(c.last_seen)} | "
             f"{sparkline(c.buckets)} | {_issue_cell(data, c.fingerprint)} |"
         )
     return "\n".join(rows)
@@ -306,7 +311,7 @@ def _cluster_section(data: WorklogInput, index: int, judged: JudgedCluster, pub:
         else ""
     )
     lines = [
-        f"### {index}. {j.priority.name} · {_title(data, judged)}",
+        f"### {index}. {j.priority.name} · {_title(data, judged, pub)}",
         "",
         f"- **Priority:** {j.priority.name}{escalated}",
         f"- **Status:** {judged.status.value}",
@@ -448,6 +453,9 @@ def _run_notes(data: WorklogInput) -> str:
     if data.malformed:
         lines.append(f"- {data.counts.malformed} malformed entries were skipped:")
         lines += [f"  - line {m.line_no}: {_cell_words(m.reason)}" for m in data.malformed]
+    if data.warnings:
+        lines.append(f"- {data.counts.unknown_severity} entries had an unknown severity:")
+        lines += [f"  - line {m.line_no}: {_cell_words(m.reason)}" for m in data.warnings]
     return "## Run notes\n\n" + "\n".join(lines) if lines else ""
 
 
@@ -480,8 +488,10 @@ def report_document(
             "skipped_outside_window": data.counts.skipped_window,
             "duplicates": data.counts.duplicates,
             "malformed": data.counts.malformed,
+            "unknown_severity": data.counts.unknown_severity,
         },
         "malformed": [{"line": m.line_no, "reason": m.reason} for m in data.malformed],
+        "warnings": [{"line": m.line_no, "reason": m.reason} for m in data.warnings],
         "clusters": clusters,
         "max_priority": data.judged[0].judgement.priority.name if data.judged else "",
         "journal": [_journal_json(e) for e in data.journal],
