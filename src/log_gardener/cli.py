@@ -368,16 +368,38 @@ def github_target(options: RunOptions, env: Mapping[str, str]) -> GitHubTarget |
     )
 
 
-def make_tracker(target: GitHubTarget, options: RunOptions, config: RulesConfig) -> IssueTracker:
+def make_tracker(
+    target: GitHubTarget, options: RunOptions, config: RulesConfig, env: Mapping[str, str]
+) -> IssueTracker:
     from log_gardener.adapters.github import GitHubTracker
 
     return GitHubTracker(
-        repo=target.repo,
-        token=target.token,
-        api_url=target.api_url,
+        target.repo,
+        target.token,
+        target.api_url,
         label=config.issues.label,
         branch=options.worklog_branch,
+        server_url=target.server_url,
+        min_write_interval=_write_interval(env),
     )
+
+
+def _write_interval(env: Mapping[str, str]) -> float:
+    """GitHub asks integrations to space writes at least 1 s apart; a GitHub Enterprise
+    Server without that limit (or a test server) may lower it."""
+    raw = env.get("LOG_GARDENER_WRITE_INTERVAL", "")
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise UsageError(
+            f"LOG_GARDENER_WRITE_INTERVAL is {quote_value(raw)}",
+            fix="set it to a number of seconds between 0 and 60, or unset it (default 1)",
+        )
+    return value
 
 
 # --- one run -------------------------------------------------------------------------------
@@ -399,7 +421,7 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
     targets = effective_targets(options, config)
     kind = source_kind(options, targets)
     github = github_target(options, inv.env)
-    tracker = make_tracker(github, options, config) if github else None
+    tracker = make_tracker(github, options, config, inv.env) if github else None
     if tracker is None:
         out.print("No --repo/GITHUB_TOKEN: no GitHub writes; the plan is shown instead.")
     state_text = _read_state(tracker, options, inv.base)
@@ -438,15 +460,14 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
 def _worklog_url(github: GitHubTarget | None, tracker: IssueTracker | None, path: str) -> str:
     if github is None or tracker is None:
         return ""
-    branch = getattr(tracker, "branch", "") or "HEAD"
+    branch = tracker.branch()
     return f"{github.server_url}/{github.repo}/blob/{branch}/{path}"
 
 
 def _read_state(tracker: IssueTracker | None, options: RunOptions, base: Path) -> str | None:
     path = state_path(options.worklog_dir)
     if tracker is not None:
-        read_file: Callable[[str], str | None] = getattr(tracker, "read_file")  # noqa: B009
-        return read_file(path)
+        return tracker.read_file(path)
     local = base / path
     try:
         return local.read_text(encoding="utf-8")

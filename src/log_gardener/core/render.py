@@ -187,7 +187,7 @@ def _title(data: WorklogInput, judged: JudgedCluster, pub: Published) -> str:
     """A rule's title is our users' words; a title made from log text stays in code."""
     title = data.titles.get(judged.cluster.fingerprint, "")
     if judged.judgement.title:
-        return _cell_words(title).replace("`", "'").replace("<", "&lt;")
+        return _own_words(title)
     return pub.cell(title) if title else "(untitled problem)"
 
 
@@ -343,7 +343,7 @@ def _cluster_section(data: WorklogInput, index: int, judged: JudgedCluster, pub:
 
 def _impact(judged: JudgedCluster) -> str:
     if judged.judgement.impact:
-        return inline_text(judged.judgement.impact)
+        return _own_words(judged.judgement.impact)
     severity = judged.cluster.max_severity
     if severity >= Severity.CRITICAL:
         return "critical failures reported by the service"
@@ -438,7 +438,14 @@ def _result_words(entry: JournalEntry) -> str:
         OperationResult.FAILED: "failed",
         OperationResult.ADOPTED: "adopted existing issue",
     }[entry.result]
-    return f"{words}: {_cell_words(entry.detail)}" if entry.detail else words
+    shown = entry.detail and entry.result is not OperationResult.SKIPPED_DRY_RUN
+    return f"{words}: {_cell_words(entry.detail)}" if shown else words
+
+
+def _own_words(text: str) -> str:
+    """Our users' words from the rules file: trusted, but kept from breaking the layout."""
+    flat = " ".join(text.split())
+    return "".join("\\" + ch if ch in "\\`*_[]<>|#@!~" else ch for ch in flat)
 
 
 def _cell_words(text: str) -> str:
