@@ -16,7 +16,6 @@ at once; clusters known from earlier runs are seeded first, so later runs attach
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,6 +144,31 @@ _PROTECTED_WORDS = frozenset(
         "low",
         "full",
         "empty",
+        "startup",
+        "shutdown",
+        "restart",
+        "reboot",
+        "view",
+        "modify",
+        "lock",
+        "unlock",
+        "mount",
+        "unmount",
+        "upload",
+        "download",
+        "import",
+        "export",
+        "request",
+        "response",
+        "sent",
+        "inbound",
+        "outbound",
+        "local",
+        "remote",
+        "primary",
+        "secondary",
+        "leader",
+        "follower",
     }
 )
 
@@ -403,39 +427,69 @@ class Clusterer:
 
 
 def _score(template: list[str], tokens: list[str]) -> int:
-    """Agreeing positions when ``tokens`` may join ``template``; -1 when it may not."""
-    same: int = sum(map(operator.eq, template, tokens))
-    size = len(tokens)
-    if same == size:
-        return same
+    """Agreeing constant positions when ``tokens`` may join ``template``; -1 when it may not.
+
+    Equal placeholders (``<NUM>`` vs ``<NUM>``) are left out of the ratio: a syslog header or
+    a run of numbers would otherwise make unrelated messages look alike.
+    """
+    if template == tokens:
+        return len(tokens)
+    same = 0
+    informative = 0
     differing = 0
-    for known, new in zip(template, tokens, strict=True):
-        if known in (new, WILDCARD):
+    previous_word_differed = False
+    for index, (known, new) in enumerate(zip(template, tokens, strict=True)):
+        if known == new:
+            if not (new.startswith("<") and new.endswith(">")):
+                same += 1
+                informative += 1
+            previous_word_differed = False
             continue
-        if known.endswith(_KEYED_WILDCARD) and new.startswith(known[: -len(WILDCARD)]):
-            continue  # "user=<*>" takes any "user=..."
-        if not _may_differ(known, new):
+        if known == WILDCARD or (
+            known.endswith(_KEYED_WILDCARD) and new.startswith(known[: -len(WILDCARD)])
+        ):
+            previous_word_differed = False
+            continue  # a position already known to vary ("user=<*>" takes any "user=...")
+        if not _may_differ(known, new, first=index == 0):
             return -1
+        # Two plain words changing side by side are a different phrase, not a value.
+        word_pair = known.isalpha() and new.isalpha()
+        if word_pair and previous_word_differed:
+            return -1
+        previous_word_differed = word_pair
         differing += 1
+        informative += 1
     if differing == 0:
         return same
-    if same == 0 or same < SIMILARITY * size:
+    if same == 0 or same < SIMILARITY * informative:
         return -1
     return same
 
 
-def _may_differ(known: str, new: str) -> bool:
+def _may_differ(known: str, new: str, first: bool) -> bool:
     """Could these two tokens be two values of one variable?"""
     known_key, new_key = _key_of(known), _key_of(new)
     if known_key != new_key:
-        return False  # "user=a" vs "host=a", or "status:" vs "reason:"
+        return False  # "user=a" vs "host=a"
     if known_key:
         return True  # same key, different values
-    known_word = known.strip(".,;:!?()[]").lower()
-    new_word = new.strip(".,;:!?()[]").lower()
+    if first and known.isalpha() and new.isalpha():
+        return False  # a message's leading word names the event ("Launching", "KILLING")
+    known_word, new_word = _word(known), _word(new)
     if known_word in _PROTECTED_WORDS or new_word in _PROTECTED_WORDS:
         return False
-    return not (_verb_like(known, known_word) and _verb_like(new, new_word))
+    # "opened"/"closed", "starting"/"stopping": a change of action, not of value.
+    return not (_verb_like(known_word) and _verb_like(new_word))
+
+
+def _word(token: str) -> str:
+    # ALL-CAPS words are never protected: they are usually enum values (RUNNING, NEW, FAILED)
+    # that logs print as variables.
+    return "" if token.isupper() else token.strip(".,;:!?()[]").lower()
+
+
+def _verb_like(word: str) -> bool:
+    return len(word) >= 4 and word.isalpha() and word.endswith(("ed", "ing"))
 
 
 def _key_of(token: str) -> str:
@@ -445,14 +499,6 @@ def _key_of(token: str) -> str:
     """
     index = token.find("=")
     return token[: index + 1] if index > 0 else ""
-
-
-def _verb_like(token: str, word: str) -> bool:
-    # "opened"/"closed", "starting"/"stopping": a change of action.  ALL-CAPS words are left
-    # alone: they are usually enum values (RUNNING, FAILED) that logs print as variables.
-    if token.isupper() or not word.isalpha() or len(word) < 4:
-        return False
-    return word.endswith(("ed", "ing"))
 
 
 def _generalize(template: list[str], tokens: list[str]) -> None:
