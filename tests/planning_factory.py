@@ -168,18 +168,33 @@ class FakeRepo:
         return created
 
     def _changed(self, current: ExistingIssue, kind: OperationKind, op: Operation) -> ExistingIssue:
+        """Mirrors the GitHub adapter: REOPEN edits like UPDATE_ISSUE; a close posts its body
+        as a comment (once per run marker) and only adds labels."""
         if kind is OperationKind.UPDATE_ISSUE:
             return replace(current, title=op.title, body=op.body, labels=op.labels)
-        if kind is OperationKind.COMMENT:
-            self.comments.append(Comment(current.number, op.body))
-            run = comment_run_id(op.body)
-            assert run == op.run_id
-            return replace(current, comment_run_ids=current.comment_run_ids | {run})
         if kind is OperationKind.REOPEN:
-            return replace(current, state=IssueState.OPEN, closed_at=None)
+            edited = replace(current, title=op.title, body=op.body, labels=op.labels)
+            return replace(edited, state=IssueState.OPEN, closed_at=None)
+        if kind is OperationKind.COMMENT:
+            return self._comment(current, op)
         if kind in (OperationKind.CLOSE_COMPLETED, OperationKind.CLOSE_DUPLICATE):
-            return replace(current, state=IssueState.CLOSED_COMPLETED)
+            closed = self._comment(current, op)
+            state = (
+                IssueState.CLOSED_COMPLETED
+                if kind is OperationKind.CLOSE_COMPLETED
+                else IssueState.CLOSED_NOT_PLANNED
+            )
+            labels = tuple(dict.fromkeys([*current.labels, *op.labels]))
+            return replace(closed, state=state, labels=labels)
         raise AssertionError(f"unexpected {kind}")
+
+    def _comment(self, current: ExistingIssue, op: Operation) -> ExistingIssue:
+        run = comment_run_id(op.body)
+        assert run == op.run_id, "every gardener comment ends with its run marker"
+        if run in current.comment_run_ids:
+            return current
+        self.comments.append(Comment(current.number, op.body))
+        return replace(current, comment_run_ids=current.comment_run_ids | {run})
 
 
 @dataclass
@@ -196,6 +211,7 @@ class Garden:
         pairs: list[tuple[ClusterSummary, Judgement]],
         now: datetime,
         run_id: str | None = None,
+        commit_state: bool = True,  # False: the job dies after its writes, before the commit
     ) -> Plan:
         self.runs += 1
         links = RunLinks(run_id=run_id or f"run{self.runs}", worklog_path="worklog/x.md")
@@ -206,6 +222,8 @@ class Garden:
         )
         created = self.repo.apply(plan)
         issue_for = {**plan.issue_for, **created}
+        if not commit_state:
+            return plan
         self.state = record_run(
             self.state, judged, run_id=links.run_id, window_end=now, issue_for=issue_for
         )

@@ -8,6 +8,7 @@ read the diff by eye before committing.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -244,7 +245,7 @@ def test_hostile_log_text_is_neutralized_in_every_document() -> None:
     # only the real marker counts: first line of the body, last run marker of the comment
     assert parse_issue_marker(body) is not None
     assert parse_issue_marker(body).fingerprint == "a1b2c3d4e5f60718"  # type: ignore[union-attr]
-    assert comment_run_id(comment) == "1234-1"
+    assert (comment_run_id(comment) or "").startswith("c-")
     assert body.count("<!--") == 1 and comment.count("<!--") == 1 and dashboard.count("<!--") == 1
     title = issue_title(IssuePolicy(), judged, RED)
     assert "@" not in title and "#" not in title and "\n" not in title
@@ -288,8 +289,20 @@ def test_comments_end_with_the_run_marker() -> None:
         duplicate_comment(4, LINKS),
         change_comment(judged, Changes(every_run=True), LINKS, RED),
     ):
-        assert text.endswith(run_marker("1234-1") + "\n")
+        key = comment_run_id(text) or ""
+        assert re.fullmatch(r"c-[0-9a-f]{20}", key) and text.endswith(run_marker(key) + "\n")
         verify_document(text, [])
+
+
+def test_comment_key_depends_on_the_words_not_the_job() -> None:
+    judged = _full_cluster_judged()
+    other_job = RunLinks(run_id="9999-2", run_url="https://github.com/acme/shop/actions/runs/9999")
+    same = [
+        change_comment(judged, Changes(regression=True), links, RED) for links in (LINKS, other_job)
+    ]
+    assert comment_run_id(same[0]) == comment_run_id(same[1])
+    other_event = change_comment(judged, Changes(new_revisions=("x-1",)), LINKS, RED)
+    assert comment_run_id(other_event) != comment_run_id(same[0])
 
 
 @needs_redact

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from log_gardener.core.lifecycle import MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL, assess
-from log_gardener.core.marker import is_dashboard, parse_issue_marker, run_marker
+from log_gardener.core.marker import comment_run_id, is_dashboard, parse_issue_marker, run_marker
 from log_gardener.core.plan import Plan, PlanInput, RunLinks, plan_issues
 from log_gardener.core.redact import RedactionPolicy
 from log_gardener.core.rules import CommentMode, IssuePolicy
@@ -67,18 +67,31 @@ def test_second_run_updates_in_place_and_comments_only_on_change() -> None:
     assert len(garden.repo.issues) == 3
 
 
-def test_replaying_a_run_plans_the_same_writes_and_repeats_no_comment() -> None:
+def test_replay_by_a_later_job_repeats_no_comment() -> None:
+    """A job dies after its writes and before its state commit; the next job (another job id)
+    re-reads the same window with the same state: it plans the same comment and skips it."""
     garden = Garden()
     garden.run(_pairs(), T0)
-    garden.run(_pairs(), T0 + HOUR)
     rev = {"checkout-00043-new": 5}
     moved = [(cluster(FP_A, revisions=rev), judgement(Priority.P2))]
-    first = garden.run(moved, T0 + 2 * HOUR, run_id="run-x")
+    first = garden.run(moved, T0 + HOUR, run_id="job-1", commit_state=False)
     assert ("comment", 2) in kinds(first)
-    replay = garden.run(moved, T0 + 2 * HOUR, run_id="run-x")
+    replay = garden.run(moved, T0 + HOUR, run_id="job-2")
     assert ("comment", 2) not in kinds(replay)
     assert len(garden.repo.comments) == 1
-    assert garden.repo.comments[0].body.endswith(run_marker("run-x") + "\n")
+    [comment] = [op for op in first.operations if op.kind is OperationKind.COMMENT]
+    assert comment.run_id.startswith("c-")
+    assert garden.repo.comments[0].body.endswith(run_marker(comment.run_id) + "\n")
+    # and the issues: still one per problem plus the dashboard
+    assert sorted(garden.repo.issues) == [1, 2, 3]
+
+
+def test_replay_by_a_later_job_creates_no_issue() -> None:
+    garden = Garden()
+    garden.run(_pairs(), T0, run_id="job-1", commit_state=False)
+    plan = garden.run(_pairs(), T0, run_id="job-2")
+    assert [k for k, _ in kinds(plan)] == ["update-issue"] * 3
+    assert sorted(garden.repo.issues) == [1, 2, 3]
 
 
 def test_plans_are_deterministic() -> None:
@@ -124,7 +137,7 @@ def test_comment_mode_never_silences_a_regression_comment_but_still_reopens() ->
     garden.repo.issues[1] = issue(1, FP_A, state=IssueState.CLOSED_COMPLETED)
     garden.repo.next_number = 2
     plan = garden.run([(cluster(FP_A), judgement())], T0)
-    assert kinds(plan) == [("reopen", 1), ("update-issue", 1)]
+    assert kinds(plan) == [("reopen", 1)]
 
 
 def test_closed_completed_reopens_with_a_regression_comment() -> None:
@@ -132,12 +145,14 @@ def test_closed_completed_reopens_with_a_regression_comment() -> None:
     garden.repo.issues[1] = issue(1, FP_A, state=IssueState.CLOSED_COMPLETED)
     garden.repo.next_number = 2
     plan = garden.run([(cluster(FP_A), judgement())], T0)
-    assert kinds(plan) == [("reopen", 1), ("update-issue", 1), ("comment", 1)]
+    assert kinds(plan) == [("reopen", 1), ("comment", 1)]
     assert garden.repo.issues[1].state is IssueState.OPEN
     assert garden.repo.issues[1].title.startswith("GCP-REGRESSION | P2 | ")
     assert garden.repo.comments[0].body == (
         "**Regression**: seen again at 2024-05-01 12:00 UTC in revision `checkout-00042-abc` "
-        "after this issue was closed.\n\n" + run_marker("run1") + "\n"
+        "after this issue was closed.\n\n"
+        + run_marker(comment_run_id(garden.repo.comments[0].body) or "")
+        + "\n"
     )
     assert plan.notes == ("issue #1 reopened: the problem came back",)
 
@@ -234,7 +249,7 @@ def test_silence_closes_with_the_label_and_a_recurrence_reopens() -> None:
     garden.run([(cluster(FP_A), judgement())], T0)
     assert kinds(garden.run([], T0 + 6 * 24 * HOUR)) == []  # 6 days: not yet
     plan = garden.run([], T0 + 7 * 24 * HOUR + HOUR)
-    assert kinds(plan) == [("comment", 1), ("update-issue", 1), ("close-completed", 1)]
+    assert kinds(plan) == [("close-completed", 1)]
     closed = garden.repo.issues[1]
     assert closed.state is IssueState.CLOSED_COMPLETED
     assert closed.labels == ("log-gardener", "P2", RESOLVED_BY_SILENCE_LABEL)
@@ -247,7 +262,7 @@ def test_silence_closes_with_the_label_and_a_recurrence_reopens() -> None:
     back = garden.run(
         [(cluster(FP_A, first_seen=T0 + 10 * 24 * HOUR), judgement())], T0 + 10 * 24 * HOUR
     )
-    assert kinds(back) == [("reopen", 1), ("update-issue", 1), ("comment", 1)]
+    assert kinds(back) == [("reopen", 1), ("comment", 1)]
     assert garden.repo.issues[1].labels == ("log-gardener", "P2")  # resolved label removed
     assert "**Regression**: seen again at 2024-05-11 12:00 UTC" in garden.repo.comments[-1].body
 
@@ -257,7 +272,8 @@ def test_duplicates_are_closed_keeping_the_lowest() -> None:
     garden.repo.issues = {4: issue(4, FP_A), 9: issue(9, FP_A)}
     garden.repo.next_number = 10
     plan = garden.run([(cluster(FP_A), judgement())], T0)
-    assert kinds(plan) == [("update-issue", 4), ("comment", 9), ("close-duplicate", 9)]
+    assert kinds(plan) == [("update-issue", 4), ("close-duplicate", 9)]
+    assert garden.repo.issues[9].state is IssueState.CLOSED_NOT_PLANNED
     assert garden.repo.comments[0].body.startswith(
         "Duplicate of #4, which tracks the same problem."
     )

@@ -9,6 +9,7 @@ detail in a fixed order (sample first), never by cutting markdown mid-construct.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -385,10 +386,22 @@ def _assemble(
 # --- comments ----------------------------------------------------------------------------
 
 
+def comment_key(lines: Sequence[str]) -> str:
+    """The idempotency key in a comment's run marker: a digest of what the comment says.
+
+    A run killed before its state commit is replayed by the NEXT job, with another job id but
+    the same window and the same state, so it renders the same words: keying the marker on
+    the words (not the job id) makes the replay find its comment and skip it.  Two genuinely
+    different events never render the same words (times, counts or revisions differ).
+    """
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20]
+    return f"c-{digest}"
+
+
 def _signed(lines: Sequence[str], links: RunLinks) -> str:
     tail = [f"_From {_link('this log-gardener run', links.run_url)}._"] if links.run_url else []
     # Blank lines between parts: each is its own paragraph; the marker is an HTML block.
-    return "\n\n".join([*lines, *tail, run_marker(links.run_id)]) + "\n"
+    return "\n\n".join([*lines, *tail, run_marker(comment_key(lines))]) + "\n"
 
 
 def _came_back(judged: JudgedCluster, redaction: RedactionPolicy) -> str:

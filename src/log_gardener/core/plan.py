@@ -6,12 +6,14 @@ OWNER: planning helper.  Contract (used by ``pipeline``):
                     run_id=links.run_id)                                    # statuses, escalation
     plan = plan_issues(PlanInput(...))                                      # operations
 
-Conventions for ``apply``: UPDATE_ISSUE always carries the full title, body and labels (labels
-replace the issue's set; labels people added are carried over); COMMENT carries ``run_id`` and
-is already skipped here when the issue shows that run's marker; CLOSE_DUPLICATE follows a
-COMMENT that links the kept issue; the dashboard is a CREATE_ISSUE / UPDATE_ISSUE with
-``fingerprint=""`` whose body starts with the dashboard marker.  The same input gives the same
-plan, so a replayed run plans the same writes and the markers make them no-ops.
+Conventions for ``apply`` (the GitHub adapter's semantics): UPDATE_ISSUE and REOPEN carry the
+full title, body and labels (a regression is one REOPEN that also edits, then a COMMENT);
+COMMENT, CLOSE_COMPLETED and CLOSE_DUPLICATE carry the comment in ``body`` and ``run_id`` = the
+id in its run marker, a digest of the comment's words, so a replay by a LATER job (another job
+id, same window, same state) finds the comment and skips it; closes only add ``labels``
+(silence adds ``log-gardener:resolved-by-silence``); ENSURE_LABEL names the label in ``title``
+and ``labels[0]``; the dashboard is a CREATE_ISSUE / UPDATE_ISSUE with ``fingerprint=""``
+whose body starts with the dashboard marker.  The same input gives the same plan.
 
 Budgets are NOT applied here: ``apply.apply_plan`` is the one place that enforces
 ``max_operations`` / ``max_new_issues``, dry run and the journal.  Operations come in the order
@@ -33,6 +35,7 @@ from log_gardener.core.lifecycle import (
     issue_index,
     silent_issues,
 )
+from log_gardener.core.marker import comment_run_id
 from log_gardener.core.redact import RedactionPolicy
 from log_gardener.core.rules import CommentMode, IssuePolicy
 from log_gardener.core.state import GardenerState, KnownCluster
@@ -139,6 +142,7 @@ def _label_ops(used: Sequence[str], policy: IssuePolicy) -> list[Operation]:
         ops.append(
             Operation(
                 kind=OperationKind.ENSURE_LABEL,
+                title=label.name,
                 labels=(label.name,),
                 color=label.color,
                 description=label.description[:LABEL_DESCRIPTION_LIMIT],
@@ -181,9 +185,9 @@ class _Planner:
         return _dedupe([*ours, *kept])
 
     def comment(self, issue: ExistingIssue, body: str, reason: str, fingerprint: str) -> None:
-        run_id = self.inp.links.run_id
-        if run_id and run_id in issue.comment_run_ids:
-            return  # this run already commented there: a replay must not repeat it
+        run_id = comment_run_id(body) or ""
+        if run_id in issue.comment_run_ids:
+            return  # already posted (by this run, or by a run this one replays)
         self.ops.append(
             Operation(
                 kind=OperationKind.COMMENT,
@@ -240,12 +244,20 @@ class _Planner:
             )
         )
 
-    def update(self, judged: JudgedCluster, issue: ExistingIssue, reason: str) -> None:
+    def update(
+        self,
+        judged: JudgedCluster,
+        issue: ExistingIssue,
+        reason: str,
+        kind: OperationKind = OperationKind.UPDATE_ISSUE,
+    ) -> None:
+        """The edit in place (a REOPEN carries the same title, body and labels), then at most
+        one comment for everything notable."""
         title, body = self.title_body(judged)
         fp = judged.cluster.fingerprint
         self.ops.append(
             Operation(
-                kind=OperationKind.UPDATE_ISSUE,
+                kind=kind,
                 fingerprint=fp,
                 issue_number=issue.number,
                 title=title,
@@ -265,16 +277,10 @@ class _Planner:
                 f"issue #{issue.number} is closed and reopening is off: its problem is counted only"
             )
             return
-        self.ops.append(
-            Operation(
-                kind=OperationKind.REOPEN,
-                fingerprint=judged.cluster.fingerprint,
-                issue_number=issue.number,
-                reason="seen again after it was closed as completed",
-            )
-        )
         self.notes.append(f"issue #{issue.number} reopened: the problem came back")
-        self.update(judged, issue, "regression")
+        self.update(
+            judged, issue, "seen again after it was closed as completed", OperationKind.REOPEN
+        )
 
     def changes(self, judged: JudgedCluster, issue: ExistingIssue) -> render.Changes:
         known = self.known(judged.cluster.fingerprint)
@@ -305,40 +311,37 @@ class _Planner:
     # --- issues not seen in this run --------------------------------------------------
 
     def silence(self, issue: ExistingIssue) -> None:
+        """One CLOSE_COMPLETED that posts the comment (once per run marker) and adds the label;
+        labels on a close are only added, so the issue keeps everything else."""
         inp = self.inp
         known = self.known(issue.fingerprint)
-        last_seen = None if known is None else known.last_seen
         days = inp.policy.auto_resolve_days
-        self.comment(
-            issue, render.silence_comment(last_seen, days, inp.links), "silent", issue.fingerprint
-        )
-        labels = _dedupe([*issue.labels, RESOLVED_BY_SILENCE_LABEL])
-        for kind, reason in (
-            (OperationKind.UPDATE_ISSUE, "label it resolved by silence"),
-            (OperationKind.CLOSE_COMPLETED, f"not seen for {days} days"),
-        ):
-            self.ops.append(
-                Operation(
-                    kind=kind,
-                    fingerprint=issue.fingerprint,
-                    issue_number=issue.number,
-                    title=issue.title,
-                    body=issue.body,
-                    labels=labels,
-                    reason=reason,
-                )
+        last_seen = None if known is None else known.last_seen
+        body = render.silence_comment(last_seen, days, inp.links)
+        self.ops.append(
+            Operation(
+                kind=OperationKind.CLOSE_COMPLETED,
+                fingerprint=issue.fingerprint,
+                issue_number=issue.number,
+                body=body,
+                labels=(RESOLVED_BY_SILENCE_LABEL,),
+                reason=f"not seen for {days} days",
+                run_id=comment_run_id(body) or "",
             )
+        )
         self.notes.append(f"issue #{issue.number} closed: not seen for {days} days")
 
     def duplicate(self, keep: ExistingIssue, close: ExistingIssue) -> None:
+        """One CLOSE_DUPLICATE whose comment links the issue that is kept."""
         body = render.duplicate_comment(keep.number, self.inp.links)
-        self.comment(close, body, f"duplicate of #{keep.number}", close.fingerprint)
         self.ops.append(
             Operation(
                 kind=OperationKind.CLOSE_DUPLICATE,
                 fingerprint=close.fingerprint,
                 issue_number=close.number,
+                body=body,
                 reason=f"duplicate of #{keep.number}",
+                run_id=comment_run_id(body) or "",
             )
         )
         self.notes.append(f"issue #{close.number} closed as a duplicate of #{keep.number}")
