@@ -1,20 +1,35 @@
 """Redaction of secrets and personal data.  Pure.
 
-OWNER: redaction helper.  Contract: ``redact(text, policy) -> str`` replaces every secret or
-personal value by ``[REDACTED:<kind>]`` (no partial leaks), robust to zero-width characters and
-percent-encoding.  Runs only on what is published (templates, samples, values shown), never on
-the clustering hot path, so a fingerprint never depends on redaction.
+``redact(text, policy) -> str`` replaces every secret or personal value by
+``[REDACTED:<kind>]``.  A value is replaced whole (no first or last characters kept).
+
+Detection runs on a *shadow* of the text in which zero-width and other invisible characters are
+dropped, ``%XX`` and ``\\uXXXX`` escapes of printable ASCII are decoded, and homoglyphs and
+fullwidth forms are folded to ASCII; every shadow character remembers the span of the original
+text it came from, so the original span behind each finding is what gets replaced.  A token
+split by U+200B or by ``%5F`` is therefore found, and its encoded form is never re-emitted.
+
+Runs only on what is published (templates, samples, values shown), never on the clustering hot
+path, so a fingerprint never depends on redaction.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
 class ExtraPattern:
     kind: str  # becomes [REDACTED:<kind>]
-    regex: str
+    regex: str  # whole match redacted, or only the group named ``value`` when there is one
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,649 @@ class RedactionPolicy:
 DEFAULT_POLICY = RedactionPolicy()
 
 
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    kind: str
+
+
+def placeholder(kind: str) -> str:
+    return f"[REDACTED:{kind}]"
+
+
+# ---------------------------------------------------------------------------------------------
+# The shadow text
+
+_HIDDEN_EXTRA = frozenset({0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0})
+_HOMOGLYPHS = str.maketrans(
+    "авсдеһіјкмнорѕтухԁԛԝАВСЕНІЈКМНОРЅТХΑΒΕΖΗΙΚΜΝΟΡΤΥΧαορνуɡ",
+    "abcdehijkmhopstyxdqwABCEHIJKMHOPSTXABEZHIKMNOPTYXaopvyg",
+)
+_SHADOW_SPECIAL = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """What one non-ASCII character stands for in the shadow ("" for invisible ones)."""
+    category = unicodedata.category(char)
+    if category == "Cf" or ord(char) in _HIDDEN_EXTRA:
+        return ""
+    if category in ("Cc", "Zl", "Zp"):
+        return "\n"
+    folded = char.translate(_HOMOGLYPHS)
+    if folded != char:
+        return folded
+    compat = unicodedata.normalize("NFKC", char)
+    return compat if compat.isascii() and compat.isprintable() and len(compat) <= 3 else char
+
+
+def _decode_escape(escape: str) -> str | None:
+    """``%XX`` or ``\\uXXXX`` as the character it encodes, when that matters for detection."""
+    char = chr(int(escape[1:] if escape[0] == "%" else escape[2:], 16))
+    if 0x20 <= ord(char) < 0x7F:
+        return char
+    if escape[0] == "\\" and not char.isascii():
+        return _fold(char) if _fold(char) != char else None
+    return None
+
+
+@dataclass(frozen=True)
+class _Shadow:
+    text: str
+    starts: tuple[int, ...] | None  # original start of each shadow character (None: identity)
+    ends: tuple[int, ...] | None
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        if self.starts is None or self.ends is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]
+
+
+def _shadow(text: str) -> _Shadow:
+    if not _SHADOW_SPECIAL.search(text):
+        return _Shadow(text, None, None)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    for found in _SHADOW_SPECIAL.finditer(text):
+        begin, finish = found.span()
+        out.append(text[position:begin])
+        starts.extend(range(position, begin))
+        ends.extend(range(position + 1, begin + 1))
+        token = found.group()
+        replacement = _fold(token) if len(token) == 1 else _decode_escape(token)
+        if replacement is None:
+            out.append(token)
+            starts.extend(range(begin, finish))
+            ends.extend(range(begin + 1, finish + 1))
+        else:
+            out.append(replacement)
+            starts.extend([begin] * len(replacement))
+            ends.extend([finish] * len(replacement))
+        position = finish
+    out.append(text[position:])
+    starts.extend(range(position, len(text)))
+    ends.extend(range(position + 1, len(text) + 1))
+    return _Shadow("".join(out), tuple(starts), tuple(ends))
+
+
+# ---------------------------------------------------------------------------------------------
+# Detectors: known shapes
+
+_PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 _-]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END[A-Z0-9 _-]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_BODY = re.compile(r"(?:[A-Za-z0-9+/=\s:,.-]|\\[nrt])*")
+
+
+def _private_key_finder(shadow: str) -> Iterator[_Span]:
+    """PEM blocks, with real or escaped (\\n) line ends; a block cut short ends with its body."""
+    covered = 0
+    for begin in _PEM_BEGIN.finditer(shadow):
+        if begin.start() < covered:
+            continue
+        end = _PEM_END.search(shadow, begin.end(), begin.end() + 20000)
+        body = _PEM_BODY.match(shadow, begin.end())
+        covered = end.end() if end else body.end() if body else begin.end()
+        yield _Span(begin.start(), covered, "private-key")
+
+
+# (kind, pattern).  Prefixed tokens have no left boundary: a token glued to other text
+# ("AAAAghp_...") is still a token.
+_SHAPES: tuple[tuple[str, str], ...] = (
+    ("github-token", r"gh[pousr]_[A-Za-z0-9]{30,255}"),
+    ("github-token", r"github_pat_[A-Za-z0-9_]{30,255}"),
+    (
+        "aws-access-key",
+        r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}",
+    ),
+    ("gcp-api-key", r"AIza[0-9A-Za-z_-]{30,60}"),
+    ("google-oauth-token", r"ya29\.[0-9A-Za-z_.~+/-]{20,}"),
+    ("google-oauth-token", r"(?<![\w/])1//0[0-9A-Za-z_-]{30,}"),
+    ("google-oauth-token", r"GOCSPX-[0-9A-Za-z_-]{20,}"),
+    (
+        "slack-webhook",
+        r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{10,}",
+    ),
+    ("slack-token", r"xox[abposre]-[0-9A-Za-z-]{10,}"),
+    ("slack-token", r"xapp-\d-[A-Za-z0-9-]{10,}"),
+    ("stripe-key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,}"),
+    ("stripe-key", r"whsec_[0-9A-Za-z]{20,}"),
+    ("anthropic-key", r"sk-ant-[A-Za-z0-9_-]{20,}"),
+    ("openai-key", r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}"),
+    ("openai-key", r"sk-[A-Za-z0-9_-]{10,}T3BlbkFJ[A-Za-z0-9_-]{10,}"),
+    ("openai-key", r"(?<![\w-])sk-[A-Za-z0-9]{32,}"),
+    ("npm-token", r"npm_[A-Za-z0-9]{30,}"),
+    ("pypi-token", r"pypi-Ag[A-Za-z0-9_-]{40,}"),
+    ("gitlab-token", r"gl(?:pat|dt|ptt|rt|oas|cbt|imt|ft|soat|ffct|agent)-[0-9A-Za-z_-]{20,}"),
+    ("gitlab-token", r"GR1348941[0-9A-Za-z_-]{20,}"),
+    ("huggingface-token", r"(?:hf_|api_org_)[A-Za-z0-9]{30,}"),
+    ("sendgrid-key", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{20,}"),
+    ("shopify-token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
+    ("digitalocean-token", r"do[opr]_v1_[a-f0-9]{64}"),
+    ("databricks-token", r"dapi[a-f0-9]{32}"),
+    ("vault-token", r"hv[sb]\.[A-Za-z0-9_-]{24,}"),
+    ("atlassian-token", r"ATATT3[A-Za-z0-9_=-]{50,}"),
+    ("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+    ("discord-webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]+"),
+    ("telegram-token", r"(?<!\d)\d{8,10}:AA[0-9A-Za-z_-]{33}"),
+    ("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,3}"),
+)
+
+_AUTH_SCHEME = re.compile(
+    r"(?i:\b(?P<scheme>bearer|basic|token|digest|negotiate|ntlm|bot|apikey|aws4-hmac-sha256)"
+    r"[ \t]+)(?P<value>[A-Za-z0-9._~+/=:-]{8,}(?:,[ \t]*[A-Za-z]+=[^\s,]+)*)"
+)
+_URL_USERINFO = re.compile(
+    r"(?<=://)(?P<value>[^\s:/?#@\"'<>\\]*:[^\s/?#\"'<>\\]*)(?=@[^\s@/?#\"'<>]+)"
+)
+_URL_USER_TOKEN = re.compile(r"(?<=://)(?P<value>[A-Za-z0-9_.~+-]{16,})(?=@[^\s@/?#\"'<>]+)")
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])(?P<value>[\w.+-]{1,64}@(?:[\w-]{1,63}\.)+[^\W\d_]{2,24})(?![\w-])"
+)
+_PHONE_INTL = re.compile(r"(?<![\w+])\+(?:\d[ ().-]{0,2}){7,14}\d(?!\d)")
+_PHONE_NANP = re.compile(r"(?<![\w.+-])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w.-])")
+_CARD = re.compile(r"(?<![\d.,])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d])")
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
+)
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?![\w]|\.\d)"
+)
+_IPV6 = re.compile(r"(?<![\w:.%])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[\w.]+)?(?![\w:])")
+_MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])")
+_USER_PATH = re.compile(
+    r"(?:/home/|/Users/|\b[A-Za-z]:\\{1,2}Users\\{1,2})(?P<value>[^/\\\s\"'<>:;,|]+)",
+    re.IGNORECASE,
+)
+_GENERIC_USERS = frozenset(
+    [
+        "runner",
+        "runneradmin",
+        "root",
+        "ubuntu",
+        "ec2-user",
+        "user",
+        "users",
+        "app",
+        "node",
+        "www-data",
+        "nobody",
+        "circleci",
+        "jenkins",
+        "vscode",
+        "codespace",
+        "gitpod",
+        "default",
+        "public",
+        "shared",
+        "all",
+        "travis",
+        "vagrant",
+        "build",
+        "builder",
+        "worker",
+        "docker",
+        "git",
+        "postgres",
+        "admin",
+        "administrator",
+    ]
+)
+_ENTROPY_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/=_-])"
+)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _card_ok(candidate: str) -> bool:
+    digits = re.sub(r"\D", "", candidate)
+    return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and _luhn_ok(digits)
+
+
+def _iban_ok(candidate: str) -> bool:
+    compact = candidate.replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def _phone_ok(candidate: str) -> bool:
+    return 8 <= len(re.sub(r"\D", "", candidate)) <= 15
+
+
+def _ipv4_ok(candidate: str) -> bool:
+    unspecified_or_local = ("0.0.0.0", "255.255.255.255")  # noqa: S104 - not a bind address
+    return not (candidate.startswith("127.") or candidate in unspecified_or_local)
+
+
+def _ipv6_ok(candidate: str) -> bool:
+    address_text = candidate.split("%", 1)[0]
+    try:
+        address = ipaddress.IPv6Address(address_text)
+    except ValueError:
+        return False
+    groups = [group for group in address_text.split(":") if group]
+    # "a::b" or "0A::add" are more often code or escapes than addresses
+    plausible = len(groups) >= 3 or (len(groups[0]) >= 3 and any(c.isdigit() for c in groups[0]))
+    return plausible and not address.is_loopback and not address.is_unspecified
+
+
+def _entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def _looks_random(candidate: str) -> bool:
+    """Mixed-case, digit-bearing, high-entropy and not made of words: a likely secret."""
+    body = candidate.rstrip("=")
+    if len(body) < 24 or body.count("/") > 3:
+        return False
+    upper = sum(char.isupper() for char in body)
+    lower = sum(char.islower() for char in body)
+    digits = sum(char.isdigit() for char in body)
+    if min(upper, lower, digits) < 2:
+        return False
+    # camelCase identifiers are words: long lowercase runs; random base64 has runs of ~1.7
+    lower_runs = re.findall(r"[a-z]+", body)
+    if sum(map(len, lower_runs)) / len(lower_runs) > 3.0:
+        return False
+    return _entropy(body) >= min(0.8 * math.log2(len(body)), 4.5)
+
+
+def _credential_shaped(value: str) -> bool:
+    has_digit = any(char.isdigit() for char in value)
+    has_alpha = any(char.isalpha() for char in value)
+    mixed = any(char.isupper() for char in value) and any(char.islower() for char in value)
+    return len(value) >= 8 and ((has_digit and has_alpha) or mixed or "=" in value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detectors: values of secret-named keys
+
+
+_STRONG_WORDS = frozenset(
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "passcode",
+        "secret",
+        "secrets",
+        "token",
+        "credential",
+        "credentials",
+        "creds",
+        "apikey",
+        "authorization",
+        "auth",
+        "authtoken",
+        "bearer",
+        "sessionid",
+        "session",
+        "sessid",
+        "sid",
+        "csrf",
+        "csrftoken",
+        "xsrf",
+        "xsrftoken",
+        "sess",
+        "cvc",
+        "cvv",
+        "cvv2",
+        "cvn",
+        "otp",
+        "totp",
+        "jwt",
+        "signature",
+        "sig",
+        "privatekey",
+        "dsn",
+        "cookie2",
+    ]
+)
+_STRONG_SUFFIXES = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "secretkey",
+    "sessionid",
+    "sessid",
+    "credential",
+    "credentials",
+    "pwd",
+    "connectionstring",
+)
+_KEY_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("account", "key"),
+        ("encryption", "key"),
+        ("signing", "key"),
+        ("master", "key"),
+        ("auth", "key"),
+        ("session", "key"),
+        ("shared", "key"),
+        ("subscription", "key"),
+        ("connection", "string"),
+        ("conn", "str"),
+    }
+)
+_EXACT_KEYS = frozenset({"pass", "pin", "pan", "ssn"})
+_NOT_SECRET_WORDS = frozenset(
+    [
+        "count",
+        "max",
+        "min",
+        "total",
+        "num",
+        "type",
+        "types",
+        "usage",
+        "limit",
+        "limits",
+        "expiry",
+        "expires",
+        "expire",
+        "expiration",
+        "exp",
+        "ttl",
+        "length",
+        "len",
+        "uri",
+        "url",
+        "endpoint",
+        "path",
+        "file",
+        "name",
+        "names",
+        "hint",
+        "policy",
+        "prompt",
+        "completion",
+        "format",
+        "version",
+        "header",
+        "scheme",
+        "method",
+        "field",
+        "fields",
+        "kind",
+        "provider",
+        "source",
+        "status",
+        "required",
+        "enabled",
+    ]
+)
+_PHONE_KEYS = frozenset({"phone", "mobile", "msisdn", "tel", "telephone", "phonenumber", "cell"})
+_CARD_KEYS = frozenset(
+    {"cvc", "cvv", "cvv2", "cvn", "pan", "cardnumber", "ccnumber", "card_number"}
+)
+_AUTH_KEYS = frozenset({"authorization", "proxyauthorization", "auth"})
+_NOT_VALUES = frozenset(
+    {"", "null", "none", "nil", "true", "false", "undefined", "***", "*****", "redacted", "<*>"}
+)
+
+
+def _key_words(key: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
+    return re.findall(r"[a-z0-9]+", spaced.lower())
+
+
+def _key_kind(key: str, extra_keys: frozenset[str]) -> str | None:
+    """The redaction kind for a value stored under ``key``, or None when it is not secret."""
+    words = _key_words(key)
+    joined = "".join(words)
+    if not words:
+        return None
+    if joined in extra_keys:
+        return "password"
+    if joined in _PHONE_KEYS or words[-1] in _PHONE_KEYS:
+        return "phone"
+    if joined in _CARD_KEYS or words[-1] in _CARD_KEYS:
+        return "card"
+    if any(word in _NOT_SECRET_WORDS for word in words):
+        return None
+    if joined in _AUTH_KEYS:
+        return "authorization"
+    if "secretaccesskey" in joined or ("aws" in words and "secret" in joined):
+        return "aws-secret-key"
+    pairs = set(itertools.pairwise(words))
+    if (
+        joined in _EXACT_KEYS
+        or pairs & _KEY_PAIRS
+        or any(word in _STRONG_WORDS or word.endswith(_STRONG_SUFFIXES) for word in words)
+    ):
+        return "password"
+    return None
+
+
+_KEY_HINT = (
+    r"pass|pwd|secret|token|auth|cred|key|sess|sid|csrf|xsrf|cv[cvn]|otp|jwt|bearer|sig|pin|pan"
+    r"|ssn|phone|mobile|msisdn|tel|cell|dsn|conn|card"
+)
+_QUOTED_VALUE = r"(?P<vq>\\*[\"'])(?P<qval>(?:\\.|[^\\\n])*?)(?P=vq)"
+_AUTH_PREFIX = r"(?:(?i:bearer|basic|token|digest|negotiate|ntlm|bot|apikey)[ \t]+)?"
+_BARE_VALUE = r"(?P<bval>" + _AUTH_PREFIX + r"[^\s&;,\"'<>(){}\[\]\\]+)"
+_OPEN_VALUE = r"(?P<open>[{\[])"
+
+
+def _key_value_pattern(extra_keys: frozenset[str]) -> re.Pattern[str]:
+    hint = _KEY_HINT + "".join("|" + re.escape(key) for key in sorted(extra_keys))
+    key = r"(?P<key>(?=[\w.$-]{0,64}?(?i:" + hint + r"))[A-Za-z_$][\w.$-]{0,63})"
+    quoted_key = r"(?P<kq>\\*[\"'])" + key + r"(?P=kq)"
+    bare_key = r"(?<![\w.$-])" + key.replace("?P<key>", "?P<bkey>")
+    return re.compile(
+        r"(?:"
+        + quoted_key
+        + "|"
+        + bare_key
+        + r")[ \t]*(?P<sep>[:=])[ \t]*(?:"
+        + _QUOTED_VALUE
+        + "|"
+        + _OPEN_VALUE
+        + "|"
+        + _BARE_VALUE
+        + ")"
+    )
+
+
+_BRACKET = re.compile(r"[{}\[\]]")
+
+
+def _balanced_end(text: str, start: int, limit: int = 20000) -> int:
+    """The end of the JSON-ish object or array opening at ``start`` (or of its line)."""
+    depth = 0
+    for found in _BRACKET.finditer(text, start, min(len(text), start + limit)):
+        char = found.group()
+        depth += 1 if char in "{[" else -1
+        if depth == 0:
+            return found.end()
+    newline = text.find("\n", start)
+    return newline if newline != -1 else len(text)
+
+
+def _prose_word(value: str) -> bool:
+    return value.isalpha() and value.islower()
+
+
+def _key_value_spans(
+    shadow: str, pattern: re.Pattern[str], extra: frozenset[str]
+) -> Iterator[_Span]:
+    covered = 0  # the end of the last whole object redacted: nothing inside needs a look
+    for found in pattern.finditer(shadow):
+        if found.start() < covered:
+            continue
+        key = found["key"] or found["bkey"]
+        kind = _key_kind(key, extra)
+        if kind is None:
+            continue
+        if found["open"] is not None:
+            covered = _balanced_end(shadow, found.start("open"))
+            yield _Span(found.start("open"), covered, kind)
+            continue
+        group = "qval" if found["qval"] is not None else "bval"
+        value = found[group]
+        if value.strip().lower() in _NOT_VALUES or value.startswith("[REDACTED"):
+            continue
+        loose = group == "bval" and found["sep"] == ":" and found["bkey"] is not None
+        if loose and _prose_word(value) and "".join(_key_words(key)) not in extra:
+            continue  # "auth: failed" is prose, not a credential
+        yield _Span(found.start(group), found.end(group), kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiled policy
+
+_Finder = Callable[[str], Iterator[_Span]]
+
+
+def _regex_finder(
+    kind: str, pattern: re.Pattern[str], accept: Callable[[str], bool] | None = None
+) -> _Finder:
+    def find(shadow: str) -> Iterator[_Span]:
+        for found in pattern.finditer(shadow):
+            group = "value" if "value" in pattern.groupindex else 0
+            if found[group] and (accept is None or accept(found[group])):
+                yield _Span(found.start(group), found.end(group), kind)
+
+    return find
+
+
+def _user_path_finder(shadow: str) -> Iterator[_Span]:
+    for found in _USER_PATH.finditer(shadow):
+        if found["value"].lower() not in _GENERIC_USERS and not found["value"].startswith("$"):
+            yield _Span(found.start("value"), found.end("value"), "user-path")
+
+
+def _email_finder(shadow: str) -> Iterator[_Span]:
+    for found in _EMAIL.finditer(shadow):
+        if found["value"].split("@", 1)[0].lower() == "git":
+            continue  # git@github.com:owner/repo is an address of a repository, not a person
+        line_start = max(shadow.rfind(char, 0, found.start()) for char in " \t\n\"'") + 1
+        authority = shadow.rfind("://", line_start, found.start())
+        if authority != -1 and "/" not in shadow[authority + 3 : found.start()]:
+            continue  # user:password@host of a URL: url-credentials covers it
+        yield _Span(found.start(), found.end(), "email")
+
+
+def _url_token_ok(candidate: str) -> bool:
+    return _credential_shaped(candidate) and any(char.isdigit() for char in candidate)
+
+
+def _auth_finder(shadow: str) -> Iterator[_Span]:
+    for found in _AUTH_SCHEME.finditer(shadow):
+        value = found["value"]
+        scheme = found["scheme"].lower()
+        strict = scheme in ("token", "bot")
+        if _credential_shaped(value) and (not strict or len(value) >= 16):
+            yield _Span(found.start("value"), found.end("value"), "authorization")
+
+
+@lru_cache(maxsize=32)
+def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
+    finders: list[_Finder] = [_regex_finder(kind, re.compile(rx)) for kind, rx in _SHAPES]
+    extra_keys = frozenset("".join(_key_words(key)) for key in policy.extra_keys)
+    key_value = _key_value_pattern(extra_keys)
+    finders += [
+        _private_key_finder,
+        lambda shadow: _key_value_spans(shadow, key_value, extra_keys),
+        _auth_finder,
+        _regex_finder("url-credentials", _URL_USERINFO),
+        _regex_finder("url-credentials", _URL_USER_TOKEN, _url_token_ok),
+        _email_finder,
+        _regex_finder("phone", _PHONE_INTL, _phone_ok),
+        _regex_finder("phone", _PHONE_NANP),
+        _regex_finder("card", _CARD, _card_ok),
+        _regex_finder("iban", _IBAN, _iban_ok),
+        _regex_finder("mac", _MAC),
+        _user_path_finder,
+        _regex_finder("high-entropy", _ENTROPY_CANDIDATE, _looks_random),
+    ]
+    if policy.ip_addresses:
+        finders += [_regex_finder("ip", _IPV4, _ipv4_ok), _regex_finder("ip", _IPV6, _ipv6_ok)]
+    for extra in policy.extra_patterns:
+        try:
+            compiled = re.compile(extra.regex)
+        except re.error as error:
+            raise ValueError(f"redaction pattern {extra.kind!r} is not a regex: {error}") from error
+        finders.append(_regex_finder(extra.kind, compiled))
+    return tuple(finders)
+
+
+def _merge(spans: list[_Span]) -> list[_Span]:
+    """Overlapping findings become one replacement, so no piece of either survives."""
+    merged: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = _Span(last.start, max(last.end, span.end), last.kind)
+        else:
+            merged.append(span)
+    return merged
+
+
+def find_spans(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> list[tuple[int, int, str]]:
+    """The (start, end, kind) of every finding in ``text``, merged and in order."""
+    if not text:
+        return []
+    shadow = _shadow(text)
+    found = [
+        span for finder in _finders(policy) for span in finder(shadow.text) if span.end > span.start
+    ]
+    mapped = [_Span(*shadow.original(span.start, span.end), span.kind) for span in _merge(found)]
+    return [(span.start, span.end, span.kind) for span in _merge(mapped)]
+
+
 def redact(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> str:
-    """PLACEHOLDER until the redaction helper lands: redacts everything (safe, useless)."""
-    return "[REDACTED:unimplemented]" if text else ""
+    """``text`` with every secret or personal value replaced by ``[REDACTED:<kind>]``."""
+    spans = find_spans(text, policy)
+    if not spans:
+        return text
+    parts: list[str] = []
+    position = 0
+    for start, end, kind in spans:
+        parts.append(text[position:start])
+        parts.append(placeholder(kind))
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
