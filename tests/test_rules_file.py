@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from log_gardener.config.rules_file import (
     check_rules,
@@ -534,3 +536,37 @@ def test_validate_config_file_lists_all_errors_or_none(tmp_path: Path) -> None:
         f"{bad}:3: issues.reopen: expected true or false; got an integer.",
     ]
     assert validate_config_file("examples/log-gardener.yml") == []
+
+
+def test_pathological_nesting_is_a_config_error() -> None:
+    assert error_of("rules: " + "[" * 5000 + "]" * 5000 + "\n") == (
+        f"{SOURCE}: the YAML is nested too deeply. Fix: flatten it."
+    )
+
+
+EXAMPLE = (Path(__file__).parent.parent / "examples" / "log-gardener.yml").read_text("utf-8")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(EXAMPLE)),
+            st.integers(0, 3),
+            st.sampled_from([*":-[]{}'\"\n\t #&*!|>%@`,?0.aZ", "\x00", "\u2028"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_mangled_files_give_config_errors_never_crashes(
+    edits: list[tuple[int, int, str]],
+) -> None:
+    text = EXAMPLE
+    for position, deleted, inserted in edits:
+        text = text[:position] + inserted + text[position + deleted :]
+    config, errors = check_rules(text, SOURCE)
+    assert (config is None) == bool(errors)
+    for error in errors:
+        message = str(error)
+        assert message.startswith(f"{SOURCE}:") and "\n" not in message, message

@@ -631,6 +631,8 @@ def _compose(text: str, r: _Reader) -> Node | None:
         r.problems.append(_syntax_problem(error))
     except yaml.YAMLError as error:
         r.problems.append(_reader_problem(text, error))
+    except RecursionError:  # the composer recurses once per nesting level
+        r.problems.append(_Problem(None, "", "the YAML is nested too deeply", "flatten it"))
     finally:
         loader.dispose()
     return None
