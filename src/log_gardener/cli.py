@@ -25,7 +25,12 @@ from typing import IO, TextIO
 from log_gardener import __version__
 from log_gardener.adapters.actions_runner import RunnerOutput, append_step_summary, write_outputs
 from log_gardener.adapters.file_source import FileSource
-from log_gardener.config.inputs import RunnerContext, options_from_action_env, parse_window
+from log_gardener.config.inputs import (
+    RunnerContext,
+    options_from_action_env,
+    parse_window,
+    parse_worklog_dir,
+)
 from log_gardener.config.options import RunOptions
 from log_gardener.config.rules_file import load_rules_file, validate_config_file
 from log_gardener.core.plan import RunLinks
@@ -421,6 +426,13 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
     targets = effective_targets(options, config)
     kind = source_kind(options, targets)
     github = github_target(options, inv.env)
+    if options.repo:
+        # Committed paths live inside the repository: the same check as the action input.
+        try:
+            options = replace(options, worklog_dir=parse_worklog_dir(options.worklog_dir))
+        except GardenerError as error:
+            what = error.what.replace("input `worklog-dir`", "`--worklog-dir`")
+            raise UsageError(what, fix=error.fix) from None
     tracker = make_tracker(github, options, config, inv.env) if github else None
     if tracker is None:
         out.print("No --repo/GITHUB_TOKEN: no GitHub writes; the plan is shown instead.")
