@@ -101,6 +101,7 @@ class _Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    hang: float = 0.0  # seconds to wait before answering (after the request is recorded)
 
 
 def _google_error(status: int, code: str, message: str) -> _Reply:
@@ -149,7 +150,9 @@ class FakeGcp:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -222,6 +225,11 @@ class FakeGcp:
     def hang_page(self, page: int, seconds: float, times: int | None = 1) -> None:
         self._faults.append(_PageFault(page, 200, times, hang=seconds))
 
+    def clear_faults(self) -> None:
+        """The quota recovered: no more injected failures or hangs."""
+        with self._lock:
+            self._faults.clear()
+
     def pages_requested(self) -> list[int]:
         return [r.page for r in self.logging_requests]
 
@@ -244,6 +252,7 @@ class FakeGcp:
     def handle(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> tuple[_Reply, int]:
+        """The reply and the entries:list page number (0 for other routes)."""
         if method == "GET" and path == "/oidc/token":
             return self._oidc(query, headers), 0
         if method == "POST" and path == "/v1/token":
@@ -336,8 +345,10 @@ class FakeGcp:
             ), page
         fault = self._take_fault(page)
         if fault is not None and fault.hang:
-            time.sleep(fault.hang)
-        elif fault is not None:
+            reply = self._answer(body, page, offset)
+            reply.hang = fault.hang  # recorded now, answered late
+            return reply, page
+        if fault is not None:
             reply = _google_error(
                 fault.status,
                 _status_name(fault.status),
@@ -346,6 +357,9 @@ class FakeGcp:
             if fault.retry_after:
                 reply.headers["Retry-After"] = fault.retry_after
             return reply, page
+        return self._answer(body, page, offset), page
+
+    def _answer(self, body: Mapping[str, Any], page: int, offset: int) -> _Reply:
         names = body.get("resourceNames") or []
         project = names[0].removeprefix("projects/") if names else ""
         if project in self.denied_projects:
@@ -353,17 +367,17 @@ class FakeGcp:
                 403,
                 "PERMISSION_DENIED",
                 "Permission 'logging.logEntries.list' denied on resource (or it may not exist).",
-            ), page
+            )
         if project not in self.projects:
-            return _google_error(404, "NOT_FOUND", f"Project does not exist: {project}"), page
+            return _google_error(404, "NOT_FOUND", f"Project does not exist: {project}")
         filter_ = str(body.get("filter", ""))
         if self.bad_filter_marker in filter_ or filter_.count("(") != filter_.count(")"):
             return _google_error(
                 400,
                 "INVALID_ARGUMENT",
                 "Unparseable filter: syntax error at line 1, column 7, token '~~'",
-            ), page
-        return self._page(project, body, page, offset), page
+            )
+        return self._page(project, body, page, offset)
 
     def _page(self, project: str, body: Mapping[str, Any], page: int, offset: int) -> _Reply:
         matching = [
@@ -448,6 +462,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply, page = self.fake.handle(method, parts.path, query, headers, body)
         record = Recorded(method, parts.path, query, headers, body, reply.status, page)
         self._record(parts.path, record)
+        if reply.hang:
+            time.sleep(reply.hang)
         payload = json.dumps(reply.body).encode()
         try:
             self.send_response(reply.status)

@@ -23,6 +23,7 @@ may be partly read (the overlap keys in ``state.json`` make the next run skip th
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -43,6 +44,7 @@ from log_gardener.ports import FetchReport
 DEFAULT_ENDPOINT = "https://logging.googleapis.com"
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_MAX_ENTRIES = 50_000
+_URL_PREFIX = re.compile(r"^[A-Z]+ \S+: ")  # google-cloud-core prefixes "POST <url>: "
 _RETRYABLE = (
     api_exceptions.TooManyRequests,
     api_exceptions.InternalServerError,
@@ -200,7 +202,7 @@ class CloudLoggingSource:
 
     def _explain(self, exc: api_exceptions.GoogleAPICallError, filter_: str) -> GardenerError:
         project = quote_value(self._target.project)
-        said = quote_value(f"{exc.code} {exc.message}", limit=300)
+        said = _describe(exc)
         if isinstance(exc, api_exceptions.Unauthorized):
             return AuthError(
                 f"Cloud Logging rejected the access token ({said})",
@@ -325,7 +327,18 @@ class _Fetch:
 
 
 def _describe(exc: api_exceptions.GoogleAPICallError) -> str:
-    return quote_value(f"HTTP {exc.code} {exc.message}", limit=200)
+    """``HTTP 403 PERMISSION_DENIED: <Google's message>``, quoted (no URL, bounded)."""
+    status, message = "", _URL_PREFIX.sub("", exc.message or "")
+    response = getattr(exc, "response", None)
+    try:
+        error = response.json().get("error", {}) if response is not None else {}
+    except ValueError:
+        error = {}
+    if isinstance(error, dict):
+        status = str(error.get("status", ""))
+        message = str(error.get("message", message))
+    head = f"HTTP {exc.code} {status}".rstrip()
+    return quote_value(f"{head}: {message}", limit=300)
 
 
 def _retry_after(exc: api_exceptions.GoogleAPICallError) -> float:
