@@ -3,6 +3,7 @@ and a replay matrix (an error before or after every kind of write, then a clean 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,14 +157,14 @@ def test_concurrent_commit_makes_the_ref_update_retry_and_succeed(fake: FakeGitH
 
 def test_a_branch_that_keeps_moving_gives_up_after_three_retries(fake: FakeGitHub) -> None:
     fake.on_next("PATCH", r"/git/refs/", lambda f: f.push_commit({"o": "x"}), times=10)
-    with pytest.raises(GitHubError, match="moved 4 times.*`worklog-branch`"):
+    with pytest.raises(GitHubError, match=r"moved 4 times.*`worklog-branch`"):
         make_tracker(fake).commit_files({"a": "b"}, "m")
     assert fake.count("PATCH", r"/git/refs/") == 4
 
 
 def test_protected_branch_suggests_worklog_branch(fake: FakeGitHub) -> None:
     fake.protect("main")
-    with pytest.raises(GitHubError, match="'main' is protected.*`worklog-branch`"):
+    with pytest.raises(GitHubError, match=r"'main' is protected.*`worklog-branch`"):
         make_tracker(fake).commit_files({"a": "b"}, "m")
     assert fake.file_at("a") is None
 
@@ -258,10 +259,8 @@ def test_replay_after_a_fault_converges(
 ) -> None:
     with fresh_fake() as fake:
         fake.fail_next(method, path, 502, after=after)
-        try:
+        with contextlib.suppress(GitHubError):  # a failed commit stops the run; next run replays
             gardener_run(fake, "42-1")
-        except GitHubError:
-            pass  # the commit step failed: the run stops, the next run replays
         gardener_run(fake, "42-1")
         assert final_state(fake) == clean_state
         assert len(fake.issues) == 3

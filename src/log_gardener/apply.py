@@ -12,7 +12,9 @@ why it did not (dry run, budget, cancellation, an earlier failure).  Rules:
   issue already current: detail in ``NO_WRITE_DETAILS``) gives its budget unit back.
 * ENSURE_LABEL operations are held back and applied just before the first operation that uses
   the label (GitHub would otherwise auto-create it grey and without a description); labels no
-  applied operation needs are applied at the end while the budget lasts.
+  applied operation needs are applied at the end while the budget lasts.  A label is tried when
+  it fits the budget alone (an existing one costs nothing), so at worst a label is created and
+  the operation needing it waits for the next run.
 * A failed operation is ``FAILED`` with our words in ``detail`` and the run goes on, except after
   ``errors.CreateUnconfirmed`` (a create that may have happened and could not be confirmed):
   every later create is ``FAILED`` without a request, so a run never risks a duplicate.
@@ -62,9 +64,9 @@ class Budget:
     operations: int = 0
     new_issues: int = 0
 
-    def refusal(self, op: Operation, extra_operations: int = 0) -> str:
-        """Why ``op`` (plus ``extra_operations`` held labels) does not fit, or "" when it does."""
-        if self.operations + 1 + extra_operations > self.max_operations:
+    def refusal(self, op: Operation) -> str:
+        """Why ``op`` does not fit, or "" when it does."""
+        if self.operations + 1 > self.max_operations:
             return OVER_OPERATIONS
         if _is_new_issue(op) and self.new_issues + 1 > self.max_new_issues:
             return OVER_NEW_ISSUES
@@ -131,14 +133,19 @@ class _Run:
         if op.kind is OperationKind.COMMIT_WORKLOG:
             self.attempt(op)
             return
-        labels = self.needed_labels(op)
-        refusal = self.budget.refusal(op, extra_operations=len(labels))
-        if refusal:
+        if refusal := self.budget.refusal(op):
             self.record(op, OperationResult.DEFERRED_BUDGET, refusal)
             return
-        for label_op in labels:
+        for label_op in self.needed_labels(op):
+            # A label that already exists costs nothing, so it is tried as soon as it fits alone;
+            # at worst a label is created and its operation waits for the next run.
+            if self.budget.refusal(label_op):
+                break
             del self.held_labels[_label_key(label_op)]
             self.attempt(label_op)
+        if refusal := self.budget.refusal(op):
+            self.record(op, OperationResult.DEFERRED_BUDGET, refusal)
+            return
         self.attempt(op)
 
     def finish_labels(self) -> None:
