@@ -323,3 +323,46 @@ def test_issue_for_maps_every_known_issue() -> None:
         )
     )
     assert plan.issue_for == {FP_A: 1, FP_B: 2}
+
+
+def test_order_labels_then_problems_by_priority_and_count_then_cleanup_then_dashboard() -> None:
+    fp_c, fp_d, fp_e = "cccccccccccccccc", "dddddddddddddddd", "eeeeeeeeeeeeeeee"
+    existing = [
+        issue(1, FP_A),
+        issue(2, fp_d),  # silent for 30 days: closed
+        issue(3, FP_A),  # duplicate of #1
+        issue(4, fp_e, labels=("log-gardener", "P3", MUTED_LABEL)),  # muted and silent: untouched
+        issue(5, "", is_dashboard=True, body="<!-- log-gardener:dashboard -->"),
+    ]
+    old = T0 - 30 * 24 * HOUR
+    state = GardenerState(
+        clusters={fp_d: known(fp_d, last_seen=old), fp_e: known(fp_e, last_seen=old)}
+    )
+    pairs = [
+        (cluster(FP_A, count=5), judgement(Priority.P2)),
+        (cluster(FP_B, count=50), judgement(Priority.P2)),
+        (cluster(fp_c, count=1), judgement(Priority.P0)),
+    ]
+    judged = assess(pairs, existing, state, IssuePolicy(), T0)
+    plan = plan_issues(
+        PlanInput(judged, existing, state, IssuePolicy(), RedactionPolicy(), T0, RunLinks("r9"))
+    )
+    assert kinds(plan) == [
+        ("create-issue", None),  # P0 first
+        ("create-issue", None),  # P2 with 50 events
+        ("update-issue", 1),  # P2 with 5 events
+        ("close-duplicate", 3),
+        ("close-completed", 2),
+        ("update-issue", 5),  # the dashboard, last
+    ]
+    creates = [op.fingerprint for op in plan.operations if op.kind is OperationKind.CREATE_ISSUE]
+    assert creates == [fp_c, FP_B]
+    ensured = [op.title for op in plan.operations if op.kind is OperationKind.ENSURE_LABEL]
+    assert ensured == ["P0", "P2", "log-gardener", MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL]
+    dashboard = plan.operations[-1].body
+    assert "Open problems as of 2024-05-01 12:00 UTC: 3." in dashboard  # #2, #3, #4 left out
+    assert "| #2 |" not in dashboard and "| #3 |" not in dashboard and "| #4 |" not in dashboard
+    assert plan.notes == (
+        "issue #3 closed as a duplicate of #1",
+        "issue #2 closed: not seen for 7 days",
+    )

@@ -395,7 +395,8 @@ def plan_issues(inp: PlanInput) -> Plan:
     used = [label for op in planner.ops for label in op.labels]
     operations = (*_label_ops(used, inp.policy), *planner.ops)
     issue_for = {fp: issue.number for fp, issue in sorted(planner.index.items())}
-    return Plan(operations=operations, notes=tuple(planner.notes), issue_for=issue_for)
+    notes = tuple(dict.fromkeys(planner.notes))  # one note per fact, however many clusters
+    return Plan(operations=operations, notes=notes, issue_for=issue_for)
 
 
 # --- the dashboard ---------------------------------------------------------------------
