@@ -411,3 +411,10 @@ def test_a_run_cut_short_mid_timestamp_loses_and_doubles_nothing(
     assert report2.truncated is False
     assert cursor2 == datetime(2024, 5, 1, 12, 58, tzinfo=UTC)
     assert sorted(counted1 + counted2) == [f"e{i}" for i in range(7)]
+
+
+def test_project_flag_overrides_the_target(fake_gcp: FakeGcp) -> None:
+    _seed(fake_gcp, 1)
+    source = _source(fake_gcp, target=Target("shop", service="shop-api"), project=PROJECT)
+    assert _ids(list(source.entries(WINDOW))) == ["e000"]
+    assert fake_gcp.logging_requests[0].body["resourceNames"] == [f"projects/{PROJECT}"]

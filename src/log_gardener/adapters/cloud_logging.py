@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import google.api_core.exceptions as api_exceptions
@@ -95,6 +95,9 @@ class RequestPacer:
             self._last[project] = self._clock()
 
 
+_SHARED_PACER = RequestPacer()
+
+
 def _no_progress(_message: str) -> None:
     return None
 
@@ -108,13 +111,19 @@ class _Stop(Exception):
 
 
 class CloudLoggingSource:
-    """Entries of one target (project + service/filter + minimum severity) in a window."""
+    """Entries of one target (project + service/filter + minimum severity) in a window.
+
+    ``project`` overrides ``target.project`` (the ``--project`` flag).  ``credentials`` come from
+    ``gcp_auth.credentials_for_run``; with its ``ReportingCredentials`` the 403 message names the
+    principal (or pass ``principal``).  ``endpoint`` is a base URL, "" for the public one.
+    """
 
     def __init__(
         self,
         target: Target,
         *,
         credentials: google.auth.credentials.Credentials,
+        project: str = "",
         endpoint: str = "",
         max_entries: int = DEFAULT_MAX_ENTRIES,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -127,6 +136,7 @@ class CloudLoggingSource:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        target = replace(target, project=project or target.project)
         if not target.project:
             raise SourceError(
                 f"target {quote_value(target.name)} names no Google Cloud project",
@@ -142,7 +152,10 @@ class CloudLoggingSource:
         )
         self._max_entries = max_entries
         self._page_size = page_size
-        self._pacer = pacer or RequestPacer(sleep=sleep)
+        if pacer is None:
+            # One pacer per process by default: every source of a run shares the project quota.
+            pacer = _SHARED_PACER if sleep is time.sleep else RequestPacer(sleep=sleep)
+        self._pacer = pacer
         self._retry = retry
         self._timeout = timeout
         self._principal = principal or str(getattr(credentials, "principal", "") or "")
