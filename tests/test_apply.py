@@ -196,7 +196,7 @@ def test_work_that_writes_nothing_gives_its_budget_back(fake: FakeGitHub) -> Non
 
 def test_a_failed_op_is_journalled_in_our_words_and_the_run_goes_on(fake: FakeGitHub) -> None:
     number = fake.seed_issue("t", issue_marker(fp(9), "v1"))
-    fake.fail_next("PATCH", r"/issues/\d+$", 500)
+    fake.fail_next("PATCH", r"/issues/\d+$", 500, times=3)
     ops = [Operation(OperationKind.UPDATE_ISSUE, issue_number=number, title="x"), create(1)]
 
     journal = apply_plan(

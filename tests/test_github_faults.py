@@ -87,7 +87,7 @@ def test_unconfirmable_create_stops_further_creates_this_run(fake: FakeGitHub) -
 
 def test_create_unconfirmed_is_raised_by_the_adapter(fake: FakeGitHub) -> None:
     fake.fail_next("POST", r"/issues$", 500, after=True)
-    fake.fail_next("GET", r"/issues$", 500)
+    fake.fail_next("GET", r"/issues$", 500, times=3)
     with pytest.raises(CreateUnconfirmed):
         make_tracker(fake, gardener_login=BOT).apply(create_op(FPS[0]))
 
@@ -167,6 +167,20 @@ def test_protected_branch_suggests_worklog_branch(fake: FakeGitHub) -> None:
     with pytest.raises(GitHubError, match=r"'main' is protected.*`worklog-branch`"):
         make_tracker(fake).commit_files({"a": "b"}, "m")
     assert fake.file_at("a") is None
+
+
+def test_reads_and_edits_are_repeated_after_a_5xx(fake: FakeGitHub) -> None:
+    clock = FakeClock()
+    number = fake.seed_issue("t", issue_marker(FPS[0], "v1"))
+    fake.fail_next("GET", r"/issues$", 502, times=2)
+    fake.fail_next("PATCH", r"/issues/\d+$", 503, after=True)
+    tracker = make_tracker(fake, clock)
+
+    assert [i.number for i in tracker.list_marked_issues()] == [number]
+    tracker.apply(Operation(OperationKind.UPDATE_ISSUE, issue_number=number, title="new"))
+
+    assert clock.sleeps == [1.0, 2.0, 1.0]
+    assert (fake.issues[number]["title"], fake.count("PATCH", r"/issues/")) == ("new", 2)
 
 
 def test_comment_502_after_posting_is_confirmed_not_repeated(fake: FakeGitHub) -> None:

@@ -6,7 +6,8 @@ personal or fine-grained token that identity is ``GET /user``'s login.  A job's 
 ``github-actions[bot]``, which is what we fall back to.  With a GitHub App's installation token
 pass ``gardener_login="<app-slug>[bot]"``.
 
-Requests.  PyGithub's own retries and pacing are switched off (``retry=None``, no
+Requests.  Reads and issue edits are repeated after a 5xx (twice, 1 s and 2 s apart); creates
+never are (see ``_adopt``).  PyGithub's own retries and pacing are switched off (``retry=None``, no
 ``seconds_between_*``): they sleep with the real clock and would retry an issue create blindly.
 Instead every call goes through ``_call``: writes are serialized and at least
 ``min_write_interval`` apart; a 403/429 rate limit is waited out (``Retry-After``, else
@@ -60,6 +61,7 @@ RESOLVED_LABEL = "log-gardener:resolved-by-silence"
 DEFAULT_LABEL_COLOR = "5319e7"
 SECONDARY_LIMIT_WAIT = 60.0  # GitHub's advice when a secondary limit names no time
 COMMIT_RETRIES = 3
+SERVER_ERROR_WAITS = (1.0, 2.0)  # pauses before repeating an idempotent request after a 5xx
 DUPLICATE_COMMENT = (
     "Closed as a duplicate: another issue opened by log-gardener tracks the same problem "
     "(same fingerprint)."
@@ -216,9 +218,22 @@ class GitHubTracker:
         return self._call(f"reading {quote_value(path)}", fetch, scope=_CONTENTS_SCOPE)
 
     # -- requests --------------------------------------------------------------------------
-    def _call(self, doing: str, request: Callable[[], T], *, scope: str, write: bool = False) -> T:
-        """Runs ``request`` (PyGithub calls) with pacing and rate-limit waits; maps errors."""
-        waits = 0
+    def _call(
+        self,
+        doing: str,
+        request: Callable[[], T],
+        *,
+        scope: str,
+        write: bool = False,
+        idempotent: bool | None = None,
+    ) -> T:
+        """Runs ``request`` (PyGithub calls) with pacing and rate-limit waits; maps errors.
+
+        A rate-limited request was refused, so it is always repeated.  A 5xx is repeated only
+        when the request is ``idempotent`` (default: reads); a create never is.
+        """
+        limited = failed = 0
+        repeat_5xx = (not write) if idempotent is None else idempotent
         while True:
             try:
                 if write:
@@ -227,11 +242,15 @@ class GitHubTracker:
                 return request()
             except GithubException as error:
                 wait = self._rate_limit_wait(error)
-                if wait is None:
+                if wait is not None:
+                    if limited >= self._max_rl_retries or wait > self._max_rl_wait:
+                        raise _rate_limit_error(doing, wait) from None
+                    limited += 1
+                elif repeat_5xx and error.status >= 500 and failed < len(SERVER_ERROR_WAITS):
+                    wait = SERVER_ERROR_WAITS[failed]
+                    failed += 1
+                else:
                     raise self._error(error, doing, scope) from None
-                if waits >= self._max_rl_retries or wait > self._max_rl_wait:
-                    raise _rate_limit_error(doing, wait) from None
-                waits += 1
                 self._sleep(wait)
             except requests.RequestException as error:
                 raise _unreachable(self.api_url, doing, error) from None
@@ -490,6 +509,7 @@ class GitHubTracker:
             lambda: issue.edit(**changes),  # type: ignore[arg-type]
             scope=_ISSUES_SCOPE,
             write=True,
+            idempotent=True,  # the same title/body/labels/state again changes nothing
         )
 
     def _reopen(self, op: Operation) -> JournalEntry:
