@@ -316,6 +316,12 @@ class GitHubTracker:
                 fix="check GITHUB_REPOSITORY / --repo and GITHUB_API_URL (GitHub Enterprise "
                 "Server: https://HOST/api/v3)",
             )
+        if status == 410:
+            return GitHubError(
+                what + " (gone)",
+                cause="Issues are disabled for this repository",
+                fix="enable Issues in the repository's Settings > General > Features",
+            )
         if status >= 500:
             return GitHubError(
                 what,
