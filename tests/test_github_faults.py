@@ -192,6 +192,22 @@ def test_comment_502_after_posting_is_confirmed_not_repeated(fake: FakeGitHub) -
     assert [c["body"] for c in fake.comments[number]] == ["c\n\n" + run_marker("r1")]
 
 
+def test_two_interleaved_runs_both_create_and_the_duplicate_is_closed(fake: FakeGitHub) -> None:
+    first, second = make_tracker(fake), make_tracker(fake)
+    assert first.list_marked_issues() == second.list_marked_issues() == ()
+    first.apply(create_op(FPS[0]))
+    second.apply(create_op(FPS[0]))  # both planned from an empty listing
+
+    found = make_tracker(fake).list_marked_issues()
+    assert [(i.number, i.fingerprint) for i in found] == [(1, FPS[0]), (2, FPS[0])]
+    close = Operation(
+        OperationKind.CLOSE_DUPLICATE, issue_number=2, body="Duplicate of #1.", run_id="r2"
+    )
+    make_tracker(fake).apply(close)
+    states = [(i.number, i.state.value) for i in make_tracker(fake).list_marked_issues()]
+    assert states == [(1, "open"), (2, "not_planned")]
+
+
 # -- replay matrix --------------------------------------------------------------------------
 # A "run" lists the gardener's issues, plans from them (create what is missing, otherwise
 # update and comment once per run id), applies, then commits.  Each case injects one fault on

@@ -122,7 +122,12 @@ class GitHubTracker:
 
     # -- public: the port ------------------------------------------------------------------
     def list_marked_issues(self) -> Sequence[ExistingIssue]:
-        """The gardener's own marked issues, open and closed (full pagination, no Search API)."""
+        """The gardener's own marked issues, open and closed (full pagination, no Search API).
+
+        ``comment_run_ids`` stays empty (it would cost one request per issue): COMMENT and
+        CLOSE_* operations read that issue's comments themselves and skip a run marker that is
+        already there.
+        """
         listed = self._call(
             "listing the issues labelled " + quote_value(self.label),
             lambda: list(self._repo.get_issues(state="all", labels=[self.label])),
