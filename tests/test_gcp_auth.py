@@ -266,3 +266,15 @@ def test_provider_prefixes_accepted() -> None:
 def test_service_account_must_be_an_email(fake_gcp: FakeGcp) -> None:
     with pytest.raises(AuthError, match="is not a service account email"):
         _run(fake_gcp, service_account="projects/-/serviceAccounts/x")
+
+
+def test_adc_file_found_in_the_container_workspace(fake_gcp: FakeGcp, tmp_path: Path) -> None:
+    (tmp_path / "gha-creds-1a2b.json").write_text(
+        json.dumps(_external_account_file(fake_gcp, impersonate=False))
+    )
+    env = {
+        "GOOGLE_APPLICATION_CREDENTIALS": "/home/runner/work/shop/shop/gha-creds-1a2b.json",
+        "GITHUB_WORKSPACE": str(tmp_path),
+    }
+    creds = _run(fake_gcp, provider="", service_account="", env=env)
+    assert creds.token == fake_gcp.sts_tokens[0]

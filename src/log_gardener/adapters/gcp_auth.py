@@ -29,6 +29,7 @@ turn refresh failures into ``AuthError`` messages that say the fix.
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from collections.abc import Callable, Mapping
@@ -411,6 +412,7 @@ def _from_adc_file(env: Mapping[str, str], on_secret: SecretSink) -> ReportingCr
             "and grant `permissions: id-token: write`, or run google-github-actions/auth before "
             "this step (see docs/gcp-setup.md)",
         )
+    path = _container_path(path, env)
     context = _AuthContext(adc_path=path, repository=env.get("GITHUB_REPOSITORY", ""))
     try:
         with warnings.catch_warnings():
@@ -433,6 +435,21 @@ def _from_adc_file(env: Mapping[str, str], on_secret: SecretSink) -> ReportingCr
     context.service_account = str(getattr(inner, "service_account_email", "") or "")
     _describe_external_account(path, context)
     return ReportingCredentials(inner, on_secret, context)
+
+
+def _container_path(path: str, env: Mapping[str, str]) -> str:
+    """The same file as seen from the action's container.
+
+    google-github-actions/auth writes ``gha-creds-*.json`` to the workspace root and exports the
+    *host* path; a Docker action mounts the workspace at ``GITHUB_WORKSPACE``
+    (``/github/workspace``), where the host path does not exist.
+    """
+    name = os.path.basename(path)
+    workspace = env.get("GITHUB_WORKSPACE", "")
+    if os.path.exists(path) or not workspace or not name.startswith("gha-creds-"):
+        return path
+    candidate = os.path.join(workspace, name)
+    return candidate if os.path.exists(candidate) else path
 
 
 def _describe_external_account(path: str, context: _AuthContext) -> None:
