@@ -12,10 +12,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from log_gardener.core.cluster import Clusterer  # noqa: E402
-from log_gardener.core.normalize import normalize_entry  # noqa: E402
-from log_gardener.core.state import KnownCluster  # noqa: E402
-from log_gardener.model import LogRecord, Window  # noqa: E402
+from log_gardener.core.cluster import Clusterer
+from log_gardener.core.normalize import normalize_entry
+from log_gardener.core.state import KnownCluster
+from log_gardener.model import LogRecord, Window
 
 
 def records_of(entries: Iterable[dict[str, Any]]) -> list[tuple[str, LogRecord]]:

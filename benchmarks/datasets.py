@@ -25,29 +25,137 @@ from typing import Any
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SIZE = 2000
 
-_NAMES = (
-    "root admin alice bob carol dave erin frank grace heidi ivan judy mallory oscar peggy "
-    "trent victor walter oracle test guest postgres deploy ubuntu nagios ftpuser support"
-).split()
-_WORDS = (
-    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
-    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu"
-).split()
-_HOSTS = (
-    "web-frontend db-primary db-replica cache-east search-west payments-api ledger "
-    "gateway auth-core mailer scheduler inventory billing reports"
-).split()
-_FILES = (
-    "report.csv notes.txt index.html favicon.ico robots.txt config.yaml data.json "
-    "image.png backup.tar.gz app.log users.db style.css main.js README.md"
-).split()
-_STATES = "NEW RUNNING SUCCEEDED FAILED KILLED PENDING ASSIGNED UNASSIGNED COMMIT_PENDING".split()
-_PROCS = "chrome.exe firefox.exe Dropbox.exe Skype.exe outlook.exe svchost.exe Teams.exe".split()
-_DOMAINS = (
-    "www.google.com api.github.com cdn.jsdelivr.net login.live.com proxy.cse.cuhk.edu.hk "
-    "update.microsoft.com mail.yahoo.com s.youtube.com clients.dropbox.com"
-).split()
-_TABLES = "users orders payments sessions invoices events audit_log products carts".split()
+_NAMES = [
+    "root",
+    "admin",
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "oscar",
+    "peggy",
+    "trent",
+    "victor",
+    "walter",
+    "oracle",
+    "test",
+    "guest",
+    "postgres",
+    "deploy",
+    "ubuntu",
+    "nagios",
+    "ftpuser",
+    "support",
+]
+_WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+]
+_HOSTS = [
+    "web-frontend",
+    "db-primary",
+    "db-replica",
+    "cache-east",
+    "search-west",
+    "payments-api",
+    "ledger",
+    "gateway",
+    "auth-core",
+    "mailer",
+    "scheduler",
+    "inventory",
+    "billing",
+    "reports",
+]
+_FILES = [
+    "report.csv",
+    "notes.txt",
+    "index.html",
+    "favicon.ico",
+    "robots.txt",
+    "config.yaml",
+    "data.json",
+    "image.png",
+    "backup.tar.gz",
+    "app.log",
+    "users.db",
+    "style.css",
+    "main.js",
+    "README.md",
+]
+_STATES = [
+    "NEW",
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "KILLED",
+    "PENDING",
+    "ASSIGNED",
+    "UNASSIGNED",
+    "COMMIT_PENDING",
+]
+_PROCS = [
+    "chrome.exe",
+    "firefox.exe",
+    "Dropbox.exe",
+    "Skype.exe",
+    "outlook.exe",
+    "svchost.exe",
+    "Teams.exe",
+]
+_DOMAINS = [
+    "www.google.com",
+    "api.github.com",
+    "cdn.jsdelivr.net",
+    "login.live.com",
+    "proxy.cse.cuhk.edu.hk",
+    "update.microsoft.com",
+    "mail.yahoo.com",
+    "s.youtube.com",
+    "clients.dropbox.com",
+]
+_TABLES = [
+    "users",
+    "orders",
+    "payments",
+    "sessions",
+    "invoices",
+    "events",
+    "audit_log",
+    "products",
+    "carts",
+]
 _REASONS = (
     "connection reset by peer",
     "no route to host",
@@ -55,7 +163,7 @@ _REASONS = (
     "timeout",
     "host unreachable",
 )
-_CLASSES = "UserService OrderController PaymentGateway InventoryRepository ReportJob".split()
+_CLASSES = ["UserService", "OrderController", "PaymentGateway", "InventoryRepository", "ReportJob"]
 
 
 class _Slots:

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import group_f1, grouping_accuracy, load_jsonl, records_of, run_drain, run_ours
-
 import datasets
+from common import group_f1, grouping_accuracy, load_jsonl, records_of, run_drain, run_ours
 
 TARGET_GA = 0.95
 

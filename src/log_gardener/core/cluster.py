@@ -16,6 +16,7 @@ at once; clusters known from earlier runs are seeded first, so later runs attach
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -434,6 +435,11 @@ def _score(template: list[str], tokens: list[str]) -> int:
     """
     if template == tokens:
         return len(tokens)
+    # Cheap necessary condition (C-speed): joining needs agreeing constants >= differing ones,
+    # so positions that are equal or already wildcards must cover at least half the tokens.
+    equal = sum(map(operator.eq, template, tokens))
+    if 2 * equal + " ".join(template).count(WILDCARD) < len(tokens):
+        return -1
     same = 0
     informative = 0
     differing = 0

@@ -116,6 +116,8 @@ def _replace_token(match: re.Match[str]) -> str:
 
 def mask_token(token: str) -> str:
     """One whitespace-free token with its variable core replaced; punctuation around it kept."""
+    if token.isdigit():
+        return "<NUM>"  # the commonest variable, answered before any lookup
     cached = _TOKEN_CACHE.get(token)
     if cached is not None:
         return cached

@@ -1,0 +1,227 @@
+"""Throughput and peak memory: the offline pipeline against Drain3 on the same entries.
+
+    .venv/bin/python benchmarks/speed.py                 # 1,000,000 entries
+    .venv/bin/python benchmarks/speed.py --entries 100000
+
+Generates N Cloud Logging entries (the labelled sets' templates mixed: text and JSON payloads,
+Java and Python stack traces, several services and revisions) as JSON Lines in a temporary
+file.  Each engine then runs in its own subprocess, so peak RSS is its own:
+
+- ours: ``json.loads`` -> ``normalize_entry`` -> ``custom_group_key`` -> ``Clusterer.add``,
+  then ``judge`` and ``render_worklog`` over the clusters;
+- Drain3 (default configuration): ``json.loads`` -> the payload's first line ->
+  ``TemplateMiner.add_log_message``.
+
+Ours also runs on the text-payload entries alone (the >= 100k entries/s target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent / "src"))
+
+TARGET_RATIO = 3.0
+TARGET_TEXT_RATE = 100_000
+TARGET_RSS_MB = 1024
+_SERVICES = ("api", "worker", "billing", "frontend")
+_PY_TRACE = (
+    "Traceback (most recent call last):\n"
+    '  File "/app/server/handlers.py", line {line}, in handle\n'
+    "    return await self.{func}(request)\n"
+    '  File "/app/server/orders.py", line {line2}, in {func}\n'
+    "    row = await db.fetch_one(query)\n"
+    '  File "/usr/local/lib/python3.11/site-packages/databases/core.py", line 170, in fetch_one\n'
+    "    return await connection.fetch_one(query)\n"
+    "asyncpg.exceptions.QueryCanceledError: canceling statement due to statement timeout"
+)
+
+
+def generate(path: Path, text_path: Path, count: int) -> None:
+    rng = random.Random(count)
+    per_set = count // len(datasets.SET_NAMES) + 1
+    streams = [datasets.generate(name, per_set, seed=7) for name in datasets.SET_NAMES]
+    written = 0
+    with path.open("w") as out, text_path.open("w") as text_out:
+        while written < count:
+            for stream in streams:
+                if written >= count:
+                    break
+                entry = next(stream)
+                _vary(entry, rng, written, count)
+                line = json.dumps(entry, separators=(",", ":")) + "\n"
+                out.write(line)
+                if "textPayload" in entry:
+                    text_out.write(line)
+                written += 1
+
+
+def _vary(entry: dict[str, Any], rng: random.Random, index: int, count: int) -> None:
+    service = _SERVICES[index % len(_SERVICES)]
+    moment = datasets.START + timedelta(seconds=index * 3600 / count)
+    entry["timestamp"] = moment.isoformat().replace("+00:00", "Z")
+    entry["insertId"] = f"e{index:08d}"
+    entry["resource"]["labels"]["service_name"] = service
+    entry["resource"]["labels"]["revision_name"] = f"{service}-0000{rng.randrange(1, 4)}-abc"
+    if index % 97 == 0:
+        entry.pop("jsonPayload", None)
+        entry["severity"] = "ERROR"
+        entry["textPayload"] = _PY_TRACE.format(
+            line=rng.randrange(10, 300),
+            line2=rng.randrange(10, 300),
+            func=rng.choice(("create_order", "list_orders")),
+        )
+
+
+def run_engine(engine: str, path: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    count = _ours(path) if engine == "ours" else _drain(path)
+    elapsed = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"entries": count, "seconds": elapsed, "rss_mb": peak_kb / 1024}
+
+
+def _ours(path: Path) -> int:
+    from log_gardener.core.cluster import Clusterer
+    from log_gardener.core.normalize import normalize_entry
+    from log_gardener.core.rules import custom_group_key, default_config
+    from log_gardener.model import LogRecord, Window
+
+    config = default_config()
+    window = Window(datasets.START, datasets.START + timedelta(hours=1))
+    clusterer = Clusterer(window)
+    add, loads = clusterer.add, json.loads
+    count = malformed = 0
+    with path.open() as handle:
+        for line_no, line in enumerate(handle, 1):
+            record = normalize_entry(loads(line), line_no)
+            if isinstance(record, LogRecord):
+                add(record, custom_group_key(config, record))
+                count += 1
+            else:
+                malformed += 1
+    _judge_and_render(clusterer, config, count, malformed, window)
+    return count
+
+
+def _judge_and_render(clusterer: Any, config: Any, kept: int, malformed: int, window: Any) -> None:
+    from log_gardener.core.infra import InfraSummary
+    from log_gardener.core.ingest import IngestCounts
+    from log_gardener.core.render import WorklogInput, order_clusters, render_worklog
+    from log_gardener.core.rules import judge
+    from log_gardener.model import JudgedCluster
+
+    judged = order_clusters(JudgedCluster(s, judge(config, s)) for s in clusterer.summaries())
+    document = render_worklog(
+        WorklogInput(
+            generated_at=window.end,
+            window_start=window.start,
+            window_end=window.end,
+            target="benchmark",
+            run_id="bench",
+            counts=IngestCounts(kept + malformed, kept, 0, 0, 0, malformed),
+            judged=judged,
+            titles={j.cluster.fingerprint: j.cluster.template[:80] for j in judged},
+            infra=InfraSummary((), (), (), 0, 0, 0),
+        )
+    )
+    print(
+        f"  rendered a worklog of {len(document):,} characters for {len(judged):,} clusters",
+        file=sys.stderr,
+    )
+
+
+def _drain(path: Path) -> int:
+    import logging
+
+    from drain3 import TemplateMiner
+
+    logging.disable(logging.WARNING)  # "config file not found": the defaults are the point
+    miner = TemplateMiner()
+    add, loads = miner.add_log_message, json.loads
+    count = 0
+    with path.open() as handle:
+        for line in handle:
+            entry = loads(line)
+            payload = entry.get("jsonPayload")
+            text = payload.get("message", "") if isinstance(payload, dict) else ""
+            text = text or entry.get("textPayload", "")
+            add(text.split("\n", 1)[0])
+            count += 1
+    return count
+
+
+def _subprocess(engine: str, path: Path) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--engine", engine, "--input", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    sys.stderr.write(output.stderr)
+    result: dict[str, Any] = json.loads(output.stdout)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=("ours", "drain"), help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine:
+        print(json.dumps(run_engine(args.engine, args.input)))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path, text_path = Path(tmp) / "entries.jsonl", Path(tmp) / "text.jsonl"
+        started = time.perf_counter()
+        generate(path, text_path, args.entries)
+        print(f"generated {args.entries:,} entries in {time.perf_counter() - started:.1f}s")
+        ours = _subprocess("ours", path)
+        text = _subprocess("ours", text_path)
+        drain = _subprocess("drain", path)
+    rows = (("log-gardener", ours), ("log-gardener, text only", text), ("Drain3 (default)", drain))
+    print(f"{'engine':<26}{'entries':>10}{'seconds':>9}{'entries/s':>11}{'peak RSS':>10}")
+    for name, result in rows:
+        rate = result["entries"] / result["seconds"]
+        print(
+            f"{name:<26}{result['entries']:>10,}{result['seconds']:>9.1f}{rate:>11,.0f}"
+            f"{result['rss_mb']:>8.0f}MB"
+        )
+    ratio = (ours["entries"] / ours["seconds"]) / (drain["entries"] / drain["seconds"])
+    text_rate = text["entries"] / text["seconds"]
+    checks = [
+        (f"{ratio:.2f}x Drain3 (>= {TARGET_RATIO:.0f}x)", ratio >= TARGET_RATIO),
+        (
+            f"{text_rate:,.0f} text entries/s (>= {TARGET_TEXT_RATE:,})",
+            text_rate >= TARGET_TEXT_RATE,
+        ),
+        (
+            f"peak RSS {ours['rss_mb']:.0f} MB (< {TARGET_RSS_MB} MB)",
+            ours["rss_mb"] < TARGET_RSS_MB,
+        ),
+    ]
+    verdict = "all targets MET" if all(ok for _, ok in checks) else "NOT all targets met"
+    print(
+        "verdict: "
+        + "; ".join(f"{text} {'ok' if ok else 'MISSED'}" for text, ok in checks)
+        + f" -> {verdict}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
