@@ -92,7 +92,7 @@ def issue(number: int, fp: str = "a1b2c3d4e5f60718", **overrides: object) -> Exi
     values: dict[str, object] = {
         "number": number,
         "state": IssueState.OPEN,
-        "title": f"GCP-ONGOING | P2 | issue {number}",
+        "title": f"GCP-ongoing | P2 | issue {number}",
         "body": f"<!-- log-gardener:issue fingerprint={fp} grouping=v1 -->\nbody",
         "labels": ("log-gardener", "P2"),
         "fingerprint": fp,

@@ -107,13 +107,13 @@ def test_sparkline(values: list[int], expected: str) -> None:
             {"title": "Payments failing"},
             ClusterStatus.NEW,
             "GCP-{status} | {priority} | {title}",
-            "GCP-NEW | P2 | Payments failing",
+            "GCP-new | P2 | Payments failing",
         ),
         (
             {"title": "Ping @ops about #12", "priority": Priority.P0},
             ClusterStatus.REGRESSION,
             "[{priority}] {title} ({status})",
-            "[P0] Ping ＠ops about ＃12 (REGRESSION)",
+            "[P0] Ping ＠ops about ＃12 (regression)",
         ),
         ({"title": "x"}, ClusterStatus.MUTED, "no placeholder", "x"),
     ],
@@ -127,19 +127,19 @@ def test_title_from_rule(judge: dict, status: ClusterStatus, fmt: str, expected:
 def test_title_from_exception_and_template() -> None:
     judged = _judged(status=ClusterStatus.NEW, template="user <EMAIL> failed @here #7")
     assert issue_title(IssuePolicy(), judged, RED) == (
-        "GCP-NEW | P2 | ValueError: user ‹EMAIL› failed ＠here ＃7"
+        "GCP-new | P2 | ValueError: user ‹EMAIL› failed ＠here ＃7"
     )
 
 
 def test_title_never_longer_than_256() -> None:
     judged = _judged(template="x" * 1000, judge={"title": ""})
     title = issue_title(IssuePolicy(), judged, RED)
-    assert len(title) <= TITLE_LIMIT and title.startswith("GCP-ONGOING | P2 | ")
+    assert len(title) <= TITLE_LIMIT and title.startswith("GCP-ongoing | P2 | ")
 
 
 def test_problem_text_strips_the_title_format() -> None:
     policy = IssuePolicy()
-    assert problem_text(policy, "GCP-ONGOING | P1 | Payments ¦ x") == "Payments ¦ x"
+    assert problem_text(policy, "GCP-ongoing | P1 | Payments ¦ x") == "Payments ¦ x"
     assert problem_text(policy, "Renamed by a person") == "Renamed by a person"
 
 
@@ -354,4 +354,6 @@ def test_dashboard_stays_under_the_limit() -> None:
     assert len(body) <= BODY_CHAR_LIMIT and len(body.encode()) <= BODY_BYTE_LIMIT
     assert "Open problems as of 2024-05-01 12:00 UTC: 2000." in body
     assert "more are listed in the worklog." in body
-    assert body.index("| #1999 |") < body.index("| #1998 |")  # most events first
+    assert body.index("| [issue 1999](1999) |") < body.index(
+        "| [issue 1998](1998) |"
+    )  # most events first

@@ -36,7 +36,7 @@ def test_first_run_creates_one_issue_per_problem_then_the_dashboard() -> None:
     assert [op.fingerprint for op in creates] == [FP_B, FP_A, ""]
     assert [op.counts_as_new_issue for op in creates] == [True, True, False]
     assert creates[0].labels == ("log-gardener", "P1")
-    assert creates[0].title == "GCP-NEW | P1 | KeyError: bad input ‹NUM›"
+    assert creates[0].title == "GCP-new | P1 | KeyError: bad input ‹NUM›"
     assert parse_issue_marker(creates[0].body) is not None
     assert is_dashboard(creates[2].body)
     labels = [op.labels[0] for op in plan.operations if op.kind is OperationKind.ENSURE_LABEL]
@@ -62,7 +62,7 @@ def test_second_run_updates_in_place_and_comments_only_on_change() -> None:
     plan = garden.run(_pairs(), T0 + HOUR)
     # issue numbers: B=1 (P1 first), A=2, dashboard=3
     assert kinds(plan) == [("update-issue", 1), ("update-issue", 2), ("update-issue", 3)]
-    assert garden.repo.issues[2].title == "GCP-ONGOING | P2 | ValueError: bad input ‹NUM›"
+    assert garden.repo.issues[2].title == "GCP-ongoing | P2 | ValueError: bad input ‹NUM›"
     assert garden.repo.comments == []
     assert len(garden.repo.issues) == 3
 
@@ -147,14 +147,14 @@ def test_closed_completed_reopens_with_a_regression_comment() -> None:
     plan = garden.run([(cluster(FP_A), judgement())], T0)
     assert kinds(plan) == [("reopen", 1), ("comment", 1)]
     assert garden.repo.issues[1].state is IssueState.OPEN
-    assert garden.repo.issues[1].title.startswith("GCP-REGRESSION | P2 | ")
+    assert garden.repo.issues[1].title.startswith("GCP-regression | P2 | ")
     assert garden.repo.comments[0].body == (
         "**Regression**: seen again at 2024-05-01 12:00 UTC in revision `checkout-00042-abc` "
         "after this issue was closed.\n\n"
         + run_marker(comment_run_id(garden.repo.comments[0].body) or "")
         + "\n"
     )
-    assert plan.notes == ("issue #1 reopened: the problem came back",)
+    assert plan.notes == ("issue 1 reopened: the problem came back",)
 
 
 def test_reopen_off_leaves_closed_issue_alone() -> None:
@@ -182,7 +182,7 @@ def test_not_planned_or_muted_issue_is_never_written(muted: object) -> None:
     garden.state = state
     plan = garden.run([(cluster(FP_A, count=500), judgement())], T0)  # a spike, too
     assert kinds(plan) == []
-    assert plan.notes == ("problem aaaaaaaaaaaa is muted on issue #1: counted only",)
+    assert plan.notes == ("problem aaaaaaaaaaaa is muted on issue 1: counted only",)
     # and silence does not close a muted open issue either
     later = garden.run([], T0 + 30 * 24 * HOUR)
     assert kinds(later) == []
@@ -208,7 +208,7 @@ def test_spike_raises_priority_once_and_comments_once() -> None:
     plan = garden.run(spike, T0 + 4 * HOUR)
     assert kinds(plan) == [("update-issue", 1), ("comment", 1)]
     assert garden.repo.issues[1].labels == ("log-gardener", "P1")
-    assert garden.repo.issues[1].title.startswith("GCP-ONGOING | P1 | ")
+    assert garden.repo.issues[1].title.startswith("GCP-ongoing | P1 | ")
     [comment] = garden.repo.comments
     assert comment.body.startswith(
         "**Priority raised** from P2 to P1.\n\n**Volume spike**: 90 events in this run, "
@@ -256,7 +256,7 @@ def test_silence_closes_with_the_label_and_a_recurrence_reopens() -> None:
     assert garden.repo.comments[0].body.startswith(
         "Not seen for 7 days or more (last seen 2024-05-01 12:30 UTC): closing as resolved."
     )
-    assert plan.notes == ("issue #1 closed: not seen for 7 days",)
+    assert plan.notes == ("issue 1 closed: not seen for 7 days",)
     # silent again next run: nothing more (it is closed)
     assert kinds(garden.run([], T0 + 9 * 24 * HOUR)) == []
     back = garden.run(
@@ -277,7 +277,7 @@ def test_duplicates_are_closed_keeping_the_lowest() -> None:
     assert garden.repo.comments[0].body.startswith(
         "Duplicate of #4, which tracks the same problem."
     )
-    assert plan.notes == ("issue #9 closed as a duplicate of #4",)
+    assert plan.notes == ("issue 9 closed as a duplicate of issue 4",)
     assert plan.issue_for == {FP_A: 4}
     assert kinds(garden.run([(cluster(FP_A), judgement())], T0 + HOUR)) == [("update-issue", 4)]
 
@@ -294,7 +294,7 @@ def test_dashboard_created_once_then_edited() -> None:
     assert not any(c.issue == 3 for c in garden.repo.comments)
     body = dashboards[0].body
     assert (
-        "| P1 | #1 | `KeyError: bad input ‹NUM›` | ongoing | 3 | ███ | 2024-05-01 12:30 UTC |"
+        "| P1 | [issue 1](1) | `KeyError: bad input ‹NUM›` | ongoing | 3 | ███ | 2024-05-01 12:30 UTC |"
         in body
     )
 
@@ -305,8 +305,8 @@ def test_dashboard_lists_unseen_open_problems_and_drops_closed_ones() -> None:
     plan = garden.run([(cluster(FP_A), judgement(Priority.P2))], T0 + HOUR)
     body = next(op.body for op in plan.operations if op.issue_number == 3)
     assert "Open problems as of 2024-05-01 13:00 UTC: 2." in body
-    assert "| P1 | #1 | `KeyError: bad input ‹NUM›` | ongoing | 0 | █▁ |" in body
-    assert "| P2 | #2 | `ValueError: bad input ‹NUM›` | ongoing | 5 | ██ |" in body
+    assert "| P1 | [issue 1](1) | `KeyError: bad input ‹NUM›` | ongoing | 0 | █▁ |" in body
+    assert "| P2 | [issue 2](2) | `ValueError: bad input ‹NUM›` | ongoing | 5 | ██ |" in body
 
 
 def test_plan_input_statuses_from_assess() -> None:
@@ -361,8 +361,12 @@ def test_order_labels_then_problems_by_priority_and_count_then_cleanup_then_dash
     assert ensured == ["P0", "P2", "log-gardener", MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL]
     dashboard = plan.operations[-1].body
     assert "Open problems as of 2024-05-01 12:00 UTC: 3." in dashboard  # #2, #3, #4 left out
-    assert "| #2 |" not in dashboard and "| #3 |" not in dashboard and "| #4 |" not in dashboard
+    assert (
+        "| [issue 2](2) |" not in dashboard
+        and "| [issue 3](3) |" not in dashboard
+        and "| [issue 4](4) |" not in dashboard
+    )
     assert plan.notes == (
-        "issue #3 closed as a duplicate of #1",
-        "issue #2 closed: not seen for 7 days",
+        "issue 3 closed as a duplicate of issue 1",
+        "issue 2 closed: not seen for 7 days",
     )

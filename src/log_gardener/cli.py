@@ -449,6 +449,7 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
         run_url=inv.run_url,
         worklog_url=_worklog_url(github, tracker, worklog_path),
         worklog_path=worklog_path,
+        window_end=max((f.window.end for f in feeds), default=None),
         logs_explorer_project=targets[0].project if targets else options.project,
     )
     settings = RunSettings(
@@ -566,7 +567,7 @@ def _print_journal(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) 
     for entry in shown:
         op = entry.operation
         number = entry.issue_number or op.issue_number
-        target = f"#{number}" if number else (op.fingerprint or "dashboard")
+        target = f"issue {number}" if number else (op.fingerprint or "dashboard")
         out.print(f"  {op.kind.value} {target}: {entry.result.value}. {op.reason}".rstrip())
     if outcome.commit is not None and outcome.commit.result is OperationResult.DONE:
         out.print(f"Committed the worklog and state: {outcome.commit.url}")

@@ -125,7 +125,7 @@ def issue_title(
     """``title_format`` filled in; never raw log text; at most 256 characters."""
     rules = RedactionPolicy() if redaction is None else redaction
     fmt = policy.title_format if "{title}" in policy.title_format else "{title}"
-    frame = fmt.replace("{status}", judged.status.value.upper()).replace(
+    frame = fmt.replace("{status}", judged.status.value).replace(
         "{priority}", judged.judgement.priority.label
     )
     room = max(TITLE_LIMIT - len(frame.replace("{title}", "")), 16)
@@ -468,14 +468,20 @@ def problem_text(policy: IssuePolicy, title: str) -> str:
         return title
     pattern = re.escape(policy.title_format)
     for name in ("status", "priority"):
-        pattern = pattern.replace(re.escape("{" + name + "}"), "[A-Z0-9-]+")
+        pattern = pattern.replace(re.escape("{" + name + "}"), "[A-Za-z0-9-]+")
     pattern = pattern.replace(re.escape("{title}"), "(?P<title>.*)", 1)
     found = re.fullmatch(pattern, title, re.DOTALL)
     return found["title"] if found and found["title"] else title
 
 
 def _dashboard_row(row: DashboardRow) -> str:
-    issue = f"#{row.issue_number}" if row.issue_number is not None else "being created"
+    # A relative link resolves against the dashboard's own URL (.../issues/N); written as
+    # "issue 12" rather than "#12", the form log text is kept from ever producing.
+    issue = (
+        f"[issue {row.issue_number}]({row.issue_number})"
+        if row.issue_number is not None
+        else "being created"
+    )
     return (
         f"| {row.priority.label} | {issue} | {_cell(inline_text(row.title))} | {row.status.value} "
         f"| {row.count} | {sparkline(row.history[-12:])} | {when(row.last_seen)} |"

@@ -226,7 +226,7 @@ class _Planner:
         if judged.judgement.ignored and issue is None:
             self.notes.append(f"problem {short} matched an ignore rule: counted, no issue")
         elif issue is not None:
-            self.notes.append(f"problem {short} is muted on issue #{issue.number}: counted only")
+            self.notes.append(f"problem {short} is muted on issue {issue.number}: counted only")
         else:
             self.notes.append(f"problem {short} is muted: counted only")
 
@@ -274,10 +274,10 @@ class _Planner:
     def regression(self, judged: JudgedCluster, issue: ExistingIssue) -> None:
         if not self.inp.policy.reopen:
             self.notes.append(
-                f"issue #{issue.number} is closed and reopening is off: its problem is counted only"
+                f"issue {issue.number} is closed and reopening is off: its problem is counted only"
             )
             return
-        self.notes.append(f"issue #{issue.number} reopened: the problem came back")
+        self.notes.append(f"issue {issue.number} reopened: the problem came back")
         self.update(
             judged, issue, "seen again after it was closed as completed", OperationKind.REOPEN
         )
@@ -329,7 +329,7 @@ class _Planner:
                 run_id=comment_run_id(body) or "",
             )
         )
-        self.notes.append(f"issue #{issue.number} closed: not seen for {days} days")
+        self.notes.append(f"issue {issue.number} closed: not seen for {days} days")
 
     def duplicate(self, keep: ExistingIssue, close: ExistingIssue) -> None:
         """One CLOSE_DUPLICATE whose comment links the issue that is kept."""
@@ -340,11 +340,11 @@ class _Planner:
                 fingerprint=close.fingerprint,
                 issue_number=close.number,
                 body=body,
-                reason=f"duplicate of #{keep.number}",
+                reason=f"duplicate of issue {keep.number}",
                 run_id=comment_run_id(body) or "",
             )
         )
-        self.notes.append(f"issue #{close.number} closed as a duplicate of #{keep.number}")
+        self.notes.append(f"issue {close.number} closed as a duplicate of issue {keep.number}")
 
 
 def _published_priority(issue: ExistingIssue, known: KnownCluster | None) -> Priority | None:

@@ -7,14 +7,17 @@ outside a code span or block.  Everything else in the documents is our own words
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from log_gardener.core.infra import InfraSummary
 from log_gardener.core.ingest import IngestCounts
-from log_gardener.core.markdown import code_block, code_span, inline_text, verify_document
+from log_gardener.core.markdown import UnsafeDocumentError, code_block, code_span, inline_text
 from log_gardener.core.redact import DEFAULT_POLICY, RedactionPolicy, redact
 from log_gardener.core.sparkline import sparkline
 from log_gardener.core.state import GardenerState
@@ -41,18 +44,24 @@ def utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass
+STAND_IN = "x"  # what log text becomes in the shadow rendering
+
+
+@dataclass(frozen=True)
 class Published:
-    """Turns log-derived text into safe markdown and remembers it for verification."""
+    """Turns log-derived text into safe markdown: redacted, then inside code.
+
+    With ``shadow`` every log-derived text is replaced by a stand-in.  A document is accepted
+    only when its text outside code is identical to the shadow rendering's: then no log text,
+    whatever it contains, changed anything outside a code span or block.  (Comparing with our
+    own words this way cannot be fooled by a log line that happens to equal them.)
+    """
 
     policy: RedactionPolicy = DEFAULT_POLICY
-    fragments: list[str] = field(default_factory=list)
+    shadow: bool = False
 
     def _clean(self, text: str) -> str:
-        cleaned = redact(text, self.policy)
-        if len(cleaned.strip()) >= 4:
-            self.fragments.append(cleaned)
-        return cleaned
+        return STAND_IN if self.shadow else redact(text, self.policy)
 
     def span(self, text: str) -> str:
         return code_span(self._clean(text)) if text else "-"
@@ -64,9 +73,38 @@ class Published:
         clipped = text if len(text) <= SAMPLE_LIMIT else text[:SAMPLE_LIMIT] + "\n[... trimmed]"
         return code_block(self._clean(clipped), info)
 
-    def verify(self, document: str) -> str:
-        verify_document(document, self.fragments)
-        return document
+
+_MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+
+
+def _exposed(document: str) -> list[str]:
+    """What GitHub renders as live text: everything but code, plus raw HTML and link targets."""
+    found: list[str] = []
+
+    def walk(tokens: Sequence[Token]) -> None:
+        for token in tokens:
+            if token.type in ("code_inline", "code_block", "fence"):
+                found.append("<code>")
+            elif token.children:
+                walk(token.children)
+            else:
+                found.append(f"{token.type}:{token.content}")
+                found.extend(f"{k}={v}" for k, v in sorted((token.attrs or {}).items()))
+
+    walk(_MARKDOWN.parse(document))
+    return found
+
+
+def verified(render: Callable[[Published], str], policy: RedactionPolicy) -> str:
+    """Renders twice (log text, then stand-ins) and raises ``UnsafeDocumentError`` unless both
+    have the same text outside code and no raw HTML."""
+    document = render(Published(policy))
+    exposed = _exposed(document)
+    if any(item.startswith(("html_block:", "html_inline:")) for item in exposed):
+        raise UnsafeDocumentError("raw HTML in a rendered document")
+    if exposed != _exposed(render(Published(policy, shadow=True))):
+        raise UnsafeDocumentError("log-derived text outside a code span or block")
+    return document
 
 
 @dataclass(frozen=True)
@@ -107,7 +145,10 @@ def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
 
 
 def render_worklog(data: WorklogInput) -> str:
-    pub = Published(data.redaction)
+    return verified(lambda pub: _worklog(data, pub), data.redaction)
+
+
+def _worklog(data: WorklogInput, pub: Published) -> str:
     parts = [
         _header(data, pub),
         _executive_summary(data, pub),
@@ -118,11 +159,20 @@ def render_worklog(data: WorklogInput) -> str:
         _issue_actions(data),
         _run_notes(data),
     ]
-    return pub.verify("\n\n".join(p for p in parts if p).rstrip() + "\n")
+    return "\n\n".join(p for p in parts if p).rstrip() + "\n"
 
 
 def render_job_summary(data: WorklogInput, worklog_url: str = "") -> str:
-    pub = Published(data.redaction)
+    """The job summary: the worklog's summary parts, under the runner's 1 MiB limit."""
+    document = verified(lambda pub: _job_summary(data, worklog_url, pub), data.redaction)
+    if len(document.encode("utf-8")) > SUMMARY_LIMIT:
+        # Cut at whole sections only: a cut inside a code span would expose its text.
+        link = f" Full worklog: {worklog_url}" if worklog_url else ""
+        document = f"## log-gardener\n\nThe summary is too large to show.{link}\n"
+    return document
+
+
+def _job_summary(data: WorklogInput, worklog_url: str, pub: Published) -> str:
     link = f"\n\nFull worklog: {worklog_url}" if worklog_url else ""
     parts = [
         f"## log-gardener: {len(data.judged)} problems in {data.target}{link}",
@@ -132,11 +182,7 @@ def render_job_summary(data: WorklogInput, worklog_url: str = "") -> str:
         _issue_actions(data),
         _run_notes(data),
     ]
-    document = "\n\n".join(p for p in parts if p).rstrip() + "\n"
-    encoded = document.encode("utf-8")
-    if len(encoded) > SUMMARY_LIMIT:
-        document = encoded[:SUMMARY_LIMIT].decode("utf-8", "ignore") + "\n\n(summary trimmed)\n"
-    return pub.verify(document)
+    return "\n\n".join(p for p in parts if p).rstrip() + "\n"
 
 
 def _window_line(data: WorklogInput) -> str:
@@ -195,7 +241,8 @@ def _issue_cell(data: WorklogInput, fingerprint: str) -> str:
     link = data.issue_links.get(fingerprint)
     if link is None:
         return "-"
-    return f"[#{link.number}]({link.url})" if link.url else f"#{link.number}"
+    # "issue 12", never "#12": a bare reference is what log text is kept from writing.
+    return f"[issue {link.number}]({link.url})" if link.url else f"issue {link.number}"
 
 
 def _cluster_table(data: WorklogInput, pub: Published) -> str:
@@ -412,9 +459,9 @@ def _issue_actions(data: WorklogInput) -> str:
         op = entry.operation
         number = entry.issue_number or op.issue_number
         issue = (
-            f"[#{number}]({entry.url})"
+            f"[issue {number}]({entry.url})"
             if number and entry.url
-            else (f"#{number}" if number else "-")
+            else (f"issue {number}" if number else "-")
         )
         problem = f"`{op.fingerprint}`" if op.fingerprint else "-"
         lines.append(
@@ -524,7 +571,7 @@ def _report_cluster(
         "severity_counts": {s.name: n for s, n in sorted(c.severity_counts.items())},
         "services": [redact(s, pub.policy) for s in c.services],
         "revisions": {redact(r, pub.policy): n for r, n in c.revisions.items()},
-        "sample_insert_ids": [s.insert_id for s in c.samples if s.insert_id],
+        "sample_insert_ids": [redact(s.insert_id, pub.policy) for s in c.samples if s.insert_id],
         "rule": j.rule,
         "ignored": j.ignored,
         "escalated_from": judged.escalated_from.name if judged.escalated_from else None,
@@ -553,7 +600,10 @@ INDEX_PROBLEMS = 100
 
 def render_index(state: GardenerState, worklog_dir: str, policy: RedactionPolicy) -> str:
     """``<worklog-dir>/README.md``: the recent runs (newest first) and the known problems."""
-    pub = Published(policy)
+    return verified(lambda pub: _index(state, worklog_dir, pub), policy)
+
+
+def _index(state: GardenerState, worklog_dir: str, pub: Published) -> str:
     prefix = worklog_dir.rstrip("/") + "/"
     lines = ["# log-gardener worklog", "", "## Recent runs", ""]
     if state.runs:
@@ -583,10 +633,10 @@ def render_index(state: GardenerState, worklog_dir: str, policy: RedactionPolicy
         lines += [
             f"| {k.priority.name if k.priority else '-'} | {pub.cell(k.template)} | "
             f"{utc(k.last_seen)} | {sparkline([h.count for h in k.history])} | "
-            f"{'#' + str(k.issue_number) if k.issue_number else '-'} |"
+            f"{'issue ' + str(k.issue_number) if k.issue_number else '-'} |"
             for k in known
         ]
-    return pub.verify("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def _link_path(relative: str) -> str:
