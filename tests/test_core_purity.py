@@ -58,12 +58,11 @@ def _violations(path: Path) -> list[str]:
         for name in names:
             if any(name == m or name.startswith(m + ".") for m in FORBIDDEN_MODULES):
                 found.append(f"{path.name}:{node.lineno}: imports {name}")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in FORBIDDEN_CALLS:
-                found.append(f"{path.name}:{node.lineno}: calls {node.func.id}()")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in FORBIDDEN_CLOCK_CALLS:
-                found.append(f"{path.name}:{node.lineno}: reads the clock (.{node.func.attr}())")
+        call = node.func if isinstance(node, ast.Call) else None
+        if isinstance(call, ast.Name) and call.id in FORBIDDEN_CALLS:
+            found.append(f"{path.name}:{node.lineno}: calls {call.id}()")
+        if isinstance(call, ast.Attribute) and call.attr in FORBIDDEN_CLOCK_CALLS:
+            found.append(f"{path.name}:{node.lineno}: reads the clock (.{call.attr}())")
         if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
             found.append(f"{path.name}:{node.lineno}: uses .{node.attr}")
     return sorted(found, key=lambda line: int(line.split(":")[1]))
