@@ -38,6 +38,7 @@ _ZONE = r"(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?"
 # Variable parts that span several whitespace-separated tokens: date-times with a space inside
 # and quoted values.  Applied before the token pass; guarded by cheap checks.
 _SPANNING_DATETIME = re.compile(
+    r"(?<!\w)(?=[A-Z\d])"  # rejects most positions at once: the scan is the cost here
     rf"(?:{_WEEKDAY},?\s+)?"
     rf"(?:\d{{4}}-\d{{2}}-\d{{2}}[ T]{_CLOCK}{_ZONE}"  # ISO 8601 with a space
     rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\s+{_CLOCK}{_ZONE}"  # RFC 2822 (after the weekday)
@@ -49,7 +50,8 @@ _HAS_CLOCK = re.compile(r"\d:\d\d")
 _QUOTED_VALUE = re.compile(r"""([=:]\s?)(?:"(?:[^"\\\n]|\\.){0,200}"|'(?:[^'\\\n]|\\.){0,200}')""")
 
 # A token worth classifying: one that holds a digit, an ``@`` or a scheme separator.
-_VARIABLE_TOKEN = re.compile(r"(?<!\S)[^\s\d@]*?(?:\d|@|://)\S*")
+_NEEDS_MASK = re.compile(r"[\d@]|://")
+_DIGIT = re.compile(r"\d")
 
 _LEADING = "([{<\"'`"
 _TRAILING = ")]}>\"'`,;:.!?"
@@ -106,12 +108,11 @@ def _mask(line: str) -> str:
             line = _QUOTED_VALUE.sub(r"\1<VALUE>", line)
         if _HAS_CLOCK.search(line) is not None:
             line = _SPANNING_DATETIME.sub("<DATETIME>", line)
-    line = _VARIABLE_TOKEN.sub(_replace_token, line)
-    return " ".join(line.split())
-
-
-def _replace_token(match: re.Match[str]) -> str:
-    return mask_token(match.group())
+    tokens = line.split()
+    for index, token in enumerate(tokens):
+        if not token.isalpha():  # plain words are by far the commonest tokens
+            tokens[index] = mask_token(token)
+    return " ".join(tokens)
 
 
 def mask_token(token: str) -> str:
@@ -121,15 +122,22 @@ def mask_token(token: str) -> str:
     cached = _TOKEN_CACHE.get(token)
     if cached is not None:
         return cached
-    core = token.lstrip(_LEADING)
-    head = token[: len(token) - len(core)]
-    stripped = core.rstrip(_TRAILING)
-    tail = core[len(stripped) :]
-    result = head + _classify(stripped) + tail if stripped else token
+    if _NEEDS_MASK.search(token) is None:
+        result = token  # "error:", "(default)": punctuation around a word
+    else:
+        result = _mask_variable(token)
     if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
         _TOKEN_CACHE.clear()
     _TOKEN_CACHE[token] = result
     return result
+
+
+def _mask_variable(token: str) -> str:
+    core = token.lstrip(_LEADING)
+    head = token[: len(token) - len(core)]
+    stripped = core.rstrip(_TRAILING)
+    tail = core[len(stripped) :]
+    return head + _classify(stripped) + tail if stripped else token
 
 
 def _classify(core: str, depth: int = 0) -> str:
@@ -163,7 +171,7 @@ def _looks_base64(core: str) -> bool:
 
 
 def _has_digit(text: str) -> bool:
-    return any(char.isdigit() for char in text)
+    return _DIGIT.search(text) is not None
 
 
 # --- fingerprints ---------------------------------------------------------------------------
