@@ -122,10 +122,8 @@ def mask_token(token: str) -> str:
     cached = _TOKEN_CACHE.get(token)
     if cached is not None:
         return cached
-    if _NEEDS_MASK.search(token) is None:
-        result = token  # "error:", "(default)": punctuation around a word
-    else:
-        result = _mask_variable(token)
+    # Without a digit, "@" or "://" it is punctuation around a word: "error:", "(default)".
+    result = token if _NEEDS_MASK.search(token) is None else _mask_variable(token)
     if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
         _TOKEN_CACHE.clear()
     _TOKEN_CACHE[token] = result
