@@ -198,6 +198,11 @@ def check(
     worklog_path = outputs.get("worklog-path", "")
     if not worklog_path or fake.file_at(worklog_path) is None:
         problems.append(f"worklog {worklog_path!r} not in the commit")
+    report_path = outputs.get("report-path", "")
+    if report_path.startswith("/"):
+        # Inside a Docker action the workspace is /github/workspace, on the host it is not:
+        # only a workspace-relative path means the same file to the steps after this one.
+        print(f"WARNING: report-path {report_path!r} is absolute; later steps cannot use it")
     if fake.file_at("worklog/state.json") is None:
         problems.append("worklog/state.json not in the commit")
     return problems
