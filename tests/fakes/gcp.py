@@ -7,7 +7,7 @@ google-cloud-logging clients talk to it through the endpoint overrides::
 
     with FakeGcp() as fake:            # or take the ``fake_gcp`` fixture
         fake.add_entries("demo-project", [fake.entry("a1", "2024-05-01T11:10:00Z"), ...])
-        env = fake.env()               # ACTIONS_ID_TOKEN_REQUEST_*, LOG_GARDENER_*_ENDPOINT
+        env = fake.env()  # ACTIONS_ID_TOKEN_REQUEST_*, LOG_GARDENER_*_ENDPOINT, GITHUB_REPOSITORY
         creds = credentials_for_run(workload_identity_provider=fake.provider,
                                     service_account=fake.service_account, env=env, ...)
         ... CloudLoggingSource(..., endpoint=fake.url) ...
