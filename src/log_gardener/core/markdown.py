@@ -63,7 +63,7 @@ def visible(text: str) -> str:
     return _NOT_PRINTABLE_ASCII.sub(_show_hidden, text)
 
 
-def _neutral(text: str) -> str:
+def code_text(text: str) -> str:
     """The text as it may appear inside code: visible, no mention-shaped ``@``, no ``<!--``."""
     text = _MENTION_AT.sub(_FULLWIDTH_AT, visible(text))
     return _COMMENT_OPEN.sub("<!- -", text)
@@ -76,7 +76,7 @@ def _longest_run(text: str, char: str) -> int:
 
 def code_span(text: str) -> str:
     """One-line inline code whose delimiters no run of backticks in ``text`` can match."""
-    body = _neutral(text).replace("\n", _NEWLINE_MARK).replace("|", _PIPE_STANDIN)
+    body = code_text(text).replace("\n", _NEWLINE_MARK).replace("|", _PIPE_STANDIN)
     if not body:
         return "` `"
     ticks = "`" * (_longest_run(body, "`") + 1)
@@ -89,7 +89,7 @@ def code_span(text: str) -> str:
 
 def code_block(text: str, info: str = "") -> str:
     """A fenced block that no line of ``text`` can close; ends without a trailing newline."""
-    body = _neutral(text)
+    body = code_text(text)
     if body.endswith("\n"):
         body = body[:-1]
     backticks, tildes = _longest_run(body, "`"), _longest_run(body, "~")
@@ -215,7 +215,7 @@ def _exposed_text(tokens: list[Token]) -> tuple[str, list[str]]:
 def _fragments(untrusted: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for item in untrusted:
-        for form in (item, _neutral(item), visible(item)):
+        for form in (item, code_text(item), visible(item)):
             found.update(form.split("\n"))
     return found
 

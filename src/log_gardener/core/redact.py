@@ -651,16 +651,33 @@ def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
     return tuple(finders)
 
 
+# Findings by context or statistics; a known shape found in the same place names it better.
+_GENERIC_KINDS = frozenset({"password", "authorization", "high-entropy"})
+
+
 def _merge(spans: list[_Span]) -> list[_Span]:
     """Overlapping findings become one replacement, so no piece of either survives."""
     merged: list[_Span] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:
             last = merged[-1]
-            merged[-1] = _Span(last.start, max(last.end, span.end), last.kind)
+            better = last.kind in _GENERIC_KINDS and span.kind not in _GENERIC_KINDS
+            kind = span.kind if better else last.kind
+            merged[-1] = _Span(last.start, max(last.end, span.end), kind)
         else:
             merged.append(span)
     return merged
+
+
+_PLACEHOLDER = re.compile(r"\[REDACTED:[A-Za-z0-9_.-]{1,64}\]")
+
+
+def _outside_placeholders(shadow: str, spans: list[_Span]) -> list[_Span]:
+    """Drop findings inside earlier placeholders: redacting twice changes nothing."""
+    if "[REDACTED:" not in shadow:
+        return spans
+    taken = [found.span() for found in _PLACEHOLDER.finditer(shadow)]
+    return [s for s in spans if not any(s.start < end and start < s.end for start, end in taken)]
 
 
 def find_spans(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> list[tuple[int, int, str]]:
@@ -668,9 +685,8 @@ def find_spans(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> list[tupl
     if not text:
         return []
     shadow = _shadow(text)
-    found = [
-        span for finder in _finders(policy) for span in finder(shadow.text) if span.end > span.start
-    ]
+    found = [span for finder in _finders(policy) for span in finder(shadow.text)]
+    found = _outside_placeholders(shadow.text, [span for span in found if span.end > span.start])
     mapped = [_Span(*shadow.original(span.start, span.end), span.kind) for span in _merge(found)]
     return [(span.start, span.end, span.kind) for span in _merge(mapped)]
 
