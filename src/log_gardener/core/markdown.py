@@ -230,6 +230,8 @@ def verify_document(markdown: str, untrusted: Iterable[str]) -> None:
         raise UnsafeDocumentError("a live @mention outside code")
     if _CLOSING_REF.search(plain):
         raise UnsafeDocumentError("a closing keyword with an issue reference outside code")
+    if "<!--" in plain:
+        raise UnsafeDocumentError("an HTML comment opener outside code")
     collapsed = "\n".join(_collapse(part) for part in plain.split("\n"))
     loose = _loose(plain)
     for fragment in _fragments(untrusted):
