@@ -117,17 +117,22 @@ _TITLE_REPLACEMENTS = str.maketrans(
     }
 )
 _TITLE_GH_REF = re.compile(r"\b(GH)-(?=\d)", re.IGNORECASE)
-_TITLE_SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://")
 _TITLE_COMMAND = re.compile(r"::")
+
+
+def _title_char(char: str) -> str:
+    if char.isprintable():
+        return char
+    return " " if char.isspace() else ""  # unassigned or private code points: dropped
 
 
 def plain_title(text: str, limit: int = 120) -> str:
     """One readable line for an issue title; nothing in it links, mentions or reorders."""
-    kept = "".join(" " if char in "\n\t" else char for char in visible(text))
+    kept = "".join(_title_char(char) for char in visible(text))
     kept = re.sub(r"<U\+[0-9A-F]{4,6}>", "", kept)  # titles drop invisibles instead of showing
     kept = kept.translate(_TITLE_REPLACEMENTS)
     kept = _TITLE_GH_REF.sub("\\1\u2011", kept)  # non-breaking hyphen: GH‑3 is not a reference
-    kept = _TITLE_SCHEME.sub(r"\1[:]//", kept)
+    kept = kept.replace("://", "[:]//")  # defanged: no autolink
     kept = _TITLE_COMMAND.sub(": :", kept)
     kept = " ".join(kept.split())
     limit = max(limit, 1)
