@@ -122,6 +122,8 @@ SPANS = [
     ("two\nlines", "`two\u23celines`"),
     ("a|b", "`a\u00a6b`"),
     ("", "` `"),
+    (" ", "` `"),
+    (" lead", "` lead`"),
 ]
 
 
@@ -166,6 +168,11 @@ TITLES = [
     ("::error file=x::boom", ": :error file=x: :boom"),
     ("a\u202eb\u200bc\x00d\n\te", "abcd e"),
     ("  spaced   out  ", "spaced out"),
+    (
+        "since a5c3785ed8d6a35868bc169f07e40e889087fd2e and o/r@a5c3785",
+        "since a5c378\u2026 and o/r\uff20a5c378\u2026",
+    ),
+    ("epoch 1717405200123 deadbeef", "epoch 1717405200123 deadbeef"),
 ]
 
 

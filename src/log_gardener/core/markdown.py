@@ -82,7 +82,8 @@ def code_span(text: str) -> str:
     ticks = "`" * (_longest_run(body, "`") + 1)
     # CommonMark strips one space from each side when both ends are spaces, and a backtick next
     # to the delimiter would merge with it: pad so that stripping removes only our padding.
-    if body[0] in "` " or body[-1] in "` ":
+    spaced_ends = body[0] == body[-1] == " " and body.strip(" ")
+    if body[0] == "`" or body[-1] == "`" or spaced_ends:
         body = f" {body} "
     return f"{ticks}{body}{ticks}"
 
@@ -118,6 +119,10 @@ _TITLE_REPLACEMENTS = str.maketrans(
 )
 _TITLE_GH_REF = re.compile(r"\b(GH)-(?=\d)", re.IGNORECASE)
 _TITLE_COMMAND = re.compile(r"::")
+# GitHub links commit SHAs (7 to 40 hex digits) in titles too: keep six and an ellipsis.
+_TITLE_SHA = re.compile(
+    r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])([0-9a-f]{6})[0-9a-f]{1,34}\b", re.I
+)
 
 
 def _title_char(char: str) -> str:
@@ -133,6 +138,7 @@ def plain_title(text: str, limit: int = 120) -> str:
     kept = kept.translate(_TITLE_REPLACEMENTS)
     kept = _TITLE_GH_REF.sub("\\1\u2011", kept)  # non-breaking hyphen: GH‑3 is not a reference
     kept = kept.replace("://", "[:]//")  # defanged: no autolink
+    kept = _TITLE_SHA.sub("\\1\u2026", kept)
     kept = _TITLE_COMMAND.sub(": :", kept)
     kept = " ".join(kept.split())
     limit = max(limit, 1)
