@@ -199,10 +199,10 @@ def check(
     if not worklog_path or fake.file_at(worklog_path) is None:
         problems.append(f"worklog {worklog_path!r} not in the commit")
     report_path = outputs.get("report-path", "")
-    if report_path.startswith("/"):
+    if report_path.startswith("/") or not report_path:
         # Inside a Docker action the workspace is /github/workspace, on the host it is not:
         # only a workspace-relative path means the same file to the steps after this one.
-        print(f"WARNING: report-path {report_path!r} is absolute; later steps cannot use it")
+        problems.append(f"report-path {report_path!r} is not relative to the workspace")
     if fake.file_at("worklog/state.json") is None:
         problems.append("worklog/state.json not in the commit")
     return problems

@@ -205,7 +205,7 @@ def test_a_failed_op_is_journalled_in_our_words_and_the_run_goes_on(fake: FakeGi
 
     assert [e.result for e in journal] == [FAILED, DONE]
     assert journal[0].detail == (
-        f"GitHub answered 500 while editing issue #{number} in 'acme/shop'. Likely cause: a "
+        f"GitHub answered 500 while editing issue {number} in 'acme/shop'. Likely cause: a "
         "transient failure on GitHub's side. Fix: run again; runs are replay-safe and nothing "
         "is duplicated."
     )

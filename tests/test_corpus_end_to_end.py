@@ -94,7 +94,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "bodies": [issue["body"] for issue in fake.issues.values()],
             "comments": comments,
             "files": files,
-            "report": (workspace / "log-gardener-report.json").read_text(encoding="utf-8"),
+            "report": (workspace / ".log-gardener" / "report.json").read_text(encoding="utf-8"),
             "summary": summary.read_text(encoding="utf-8"),
             "outputs": output.read_text(encoding="utf-8"),
         }

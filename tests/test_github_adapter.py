@@ -169,7 +169,7 @@ def test_update_without_change_makes_no_write(fake: FakeGitHub) -> None:
 def test_refuses_to_touch_an_issue_the_gardener_did_not_create(fake: FakeGitHub) -> None:
     number = fake.seed_issue("a person's", body(FP), author="alice")
     op = Operation(OperationKind.COMMENT, issue_number=number, body="hello", run_id="r1")
-    with pytest.raises(GitHubError, match=f"Refusing to change issue #{number}"):
+    with pytest.raises(GitHubError, match=f"Refusing to change issue {number}"):
         make_tracker(fake).apply(op)
     assert fake.write_requests() == []
 

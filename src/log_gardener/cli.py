@@ -30,6 +30,7 @@ from log_gardener.config.inputs import (
     options_from_action_env,
     parse_window,
     parse_worklog_dir,
+    read_input,
 )
 from log_gardener.config.options import RunOptions
 from log_gardener.config.rules_file import load_rules_file, validate_config_file
@@ -60,6 +61,7 @@ from log_gardener.pipeline import (
 from log_gardener.ports import FetchReport, IssueTracker
 
 DEFAULT_CONFIG = ".github/log-gardener.yml"
+ACTION_REPORT = ".log-gardener/report.json"  # relative to the workspace
 DEFAULT_WINDOW = timedelta(hours=1)
 OVERLAP = timedelta(minutes=5)  # late-arriving entries are read again, deduplicated by insertId
 
@@ -196,6 +198,11 @@ def load_config(options: RunOptions, base: Path) -> RulesConfig:
     return load_rules_file(str(default)) if default.is_file() else default_config()
 
 
+def _severity_or(chosen: Severity | None, default: Severity) -> Severity:
+    # Not `chosen or default`: DEFAULT is severity 0, and falsy.
+    return default if chosen is None else chosen
+
+
 def effective_targets(options: RunOptions, config: RulesConfig) -> tuple[Target, ...]:
     """Flags and action inputs override the rules file's targets."""
     if options.service or options.filter:
@@ -204,14 +211,14 @@ def effective_targets(options: RunOptions, config: RulesConfig) -> tuple[Target,
             project=options.project,
             service=options.service,
             filter=options.filter,
-            min_severity=options.min_severity or Severity.WARNING,
+            min_severity=_severity_or(options.min_severity, Severity.WARNING),
         )
         return (target,)
     targets = tuple(
         replace(
             t,
             project=options.project or t.project,
-            min_severity=options.min_severity or t.min_severity,
+            min_severity=_severity_or(options.min_severity, t.min_severity),
         )
         for t in config.targets
     )
@@ -291,7 +298,7 @@ class _ListSource:
 
 
 def file_feeds(options: RunOptions, now: datetime, base: Path) -> tuple[list[Feed], str]:
-    severity = options.min_severity or Severity.WARNING
+    severity = _severity_or(options.min_severity, Severity.WARNING)
     window = explicit_window(options, now)
     if options.source == "-":
         items = list(FileSource("-").entries(None))
@@ -324,13 +331,15 @@ def gcp_feeds(
                 f"Target {quote_value(target.name)} has no Google Cloud project",
                 fix="pass --project (action input `project-id`) or set `project` on the target",
             )
-        credentials = credentials_for_run(
-            workload_identity_provider=options.workload_identity_provider,
-            service_account=options.service_account,
-            env=env,
-            project=target.project,
-            on_secret=out.add_mask,
-        )
+    # One token exchange serves every target: the principal is the same.
+    credentials = credentials_for_run(
+        workload_identity_provider=options.workload_identity_provider,
+        service_account=options.service_account,
+        env=env,
+        project=targets[0].project if targets else "",
+        on_secret=out.add_mask,
+    )
+    for target in targets:
         window = explicit or plan_window(
             now,
             cursors.get(target.name),
@@ -591,6 +600,11 @@ def command_run(args: argparse.Namespace, env: Mapping[str, str], out: RunnerOut
 
 
 def _finish(outcome: RunOutcome, out: RunnerOutput, *, in_actions: bool) -> int:
+    if outcome.state_warning:
+        if in_actions:
+            out.warning(outcome.state_warning, title="log-gardener state")
+        else:
+            out.print(f"warning: {outcome.state_warning}")
     if outcome.error is None:
         return EXIT_OK
     if in_actions:
@@ -602,16 +616,16 @@ def _finish(outcome: RunOutcome, out: RunnerOutput, *, in_actions: bool) -> int:
 
 def command_action(env: Mapping[str, str], out: RunnerOutput) -> int:
     ctx = RunnerContext.from_env(env)
+    for secret in (ctx.id_token_request_token, read_input(env, "github-token")):
+        if secret:
+            out.add_mask(secret)  # before anything else is printed
     options = options_from_action_env(env)
-    if options.github_token:
-        out.add_mask(options.github_token)
     now = datetime.now(UTC)
     base = Path(ctx.workspace) if ctx.workspace else Path.cwd()
     run_id = f"{ctx.run_id}-{ctx.run_attempt}" if ctx.run_id else _local_run_id(now)
     if not options.report_json:
-        # Outside the workspace, so a later `git add` in the job never picks it up.
-        report_dir = env.get("RUNNER_TEMP", "") or str(base)
-        options = replace(options, report_json=str(Path(report_dir) / "log-gardener-report.json"))
+        # Inside the workspace: the one folder a Docker action shares with later steps.
+        options = replace(options, report_json=ACTION_REPORT)
     inv = Invocation(options, env, now, base, run_id, ctx.run_url)
     with _signals_caught() as cancellation, out.group("log-gardener run"):
         outcome = garden(inv, out, lambda: cancellation.requested)
@@ -634,7 +648,7 @@ def _runner_outputs(
             "issues-updated": str(outcome.count(OperationKind.UPDATE_ISSUE)),
             "issues-reopened": str(outcome.count(OperationKind.REOPEN)),
             "max-priority": outcome.max_priority,
-            "report-path": str(base / options.report_json) if options.report_json else "",
+            "report-path": options.report_json,
         },
     )
 

@@ -142,6 +142,9 @@ class LogRecord:
     payload_kind: str = "text"  # text | json | proto | none
     line_no: int = 0  # 1-based position in the source (file line, or index in the fetch)
     severity_unknown: bool = False  # the entry's severity was not a LogSeverity: read as DEFAULT
+    # The jsonPayload's other fields when ``text`` holds only its message (a reference, not a
+    # copy: only the few samples a cluster keeps outlive the entry).
+    payload: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from log_gardener.apply import apply_plan
 from log_gardener.core.cluster import Clusterer
@@ -21,7 +22,9 @@ from log_gardener.core.infra import InfraSummary, InfraTracker
 from log_gardener.core.ingest import IngestCounts, Ingestor
 from log_gardener.core.issue_render import issue_title
 from log_gardener.core.lifecycle import assess, record_run
+from log_gardener.core.markdown import code_text
 from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
+from log_gardener.core.redact import RedactionPolicy, redact
 from log_gardener.core.render import (
     IssueLink,
     WorklogInput,
@@ -37,8 +40,10 @@ from log_gardener.core.state import (
     PendingWork,
     RunSummary,
     parse_state,
+    published,
     state_to_json,
 )
+from log_gardener.core.windowing import OverlapLedger, cursor_after, parse_rfc3339
 from log_gardener.errors import Cancelled, GardenerError
 from log_gardener.model import (
     ClusterSummary,
@@ -126,6 +131,7 @@ class _Gathered:
     notes: list[str] = field(default_factory=list)
     fetches: dict[str, FetchReport] = field(default_factory=dict)
     overlap_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cursors: dict[str, datetime] = field(default_factory=dict)
     planned: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     issue_for: dict[str, int] = field(default_factory=dict)
 
@@ -149,12 +155,14 @@ def run(
 ) -> RunOutcome:
     gathered = _Gathered()
     outcome = RunOutcome()
-    gathered.state, outcome.state_warning = parse_state(state_text)
-    if outcome.state_warning:
-        gathered.notes.append(outcome.state_warning)
+    gathered.state, warning = parse_state(state_text)
     window = union_window(feeds, settings.now)
     try:
         gathered.existing = tracker.list_marked_issues() if tracker is not None else ()
+        if warning and (state_text is not None or gathered.existing):
+            # Missing state on a first run is normal; anywhere else a person should know.
+            outcome.state_warning = warning
+            gathered.notes.append(warning)
         gathered.state = reconcile(gathered.state, gathered.existing)
         summaries = _ingest(settings, feeds, gathered, window)
         gathered.judged = _judge(settings, summaries, gathered)
@@ -204,16 +212,20 @@ def _ingest(
     clusterer = Clusterer(window, tuple(gathered.state.clusters.values()))
     ingestor = Ingestor(clusterer, settings.config, Severity.DEFAULT, window, settings.assign)
     for feed in feeds:
-        ingestor.start_feed(
-            feed.window,
-            feed.min_severity,
-            already_counted=gathered.state.overlap_ids.get(feed.key, ()),
-            overlap_from=feed.window.end - feed.overlap if feed.overlap else None,
-        )
+        ingestor.start_feed(feed.window, feed.min_severity)
+        ledger = OverlapLedger(gathered.state.overlap_ids.get(feed.key, ()))
         for line_no, raw in feed.source.entries(feed.window):
+            if feed.overlap and isinstance(raw, dict) and not ledger.admit(raw):
+                ingestor.count_already_counted()
+                continue
             ingestor.add(line_no, raw)
-        gathered.fetches[feed.key] = feed.source.report()
-        gathered.overlap_keys[feed.key] = ingestor.overlap_keys()
+        report = feed.source.report()
+        gathered.fetches[feed.key] = report
+        reached = parse_rfc3339(report.reached) if report.reached else None
+        cursor = cursor_after(feed.window, truncated=report.truncated, reached=reached)
+        gathered.cursors[feed.key] = cursor
+        if feed.overlap:
+            gathered.overlap_keys[feed.key] = ledger.next_ids(cursor, feed.overlap)
         _note_fetch(feed.key, gathered)
         settings.progress(f"target {feed.key}: {gathered.fetches[feed.key].entries} entries read")
         if settings.should_stop():
@@ -336,9 +348,7 @@ def _next_state(
         for e in gathered.journal
         if e.result is OperationResult.DEFERRED_BUDGET
     )
-    cursors = dict(state.cursors)
-    for feed in feeds:
-        cursors[feed.key] = cursor_after(feed, gathered.fetches.get(feed.key, FetchReport()))
+    cursors = {**state.cursors, **gathered.cursors}
     summary = RunSummary(
         run_id=settings.links.run_id,
         generated_at=settings.now,
@@ -350,14 +360,6 @@ def _next_state(
     runs = (summary, *(r for r in state.runs if r.run_id != summary.run_id))
     overlap = {**state.overlap_ids, **gathered.overlap_keys}
     return replace(state, pending=pending, cursors=cursors, runs=runs, overlap_ids=overlap)
-
-
-def cursor_after(feed: Feed, report: FetchReport) -> datetime:
-    """Where the next run starts: the window end, or the last complete point of a cut fetch."""
-    if report.truncated and report.reached:
-        reached = datetime.fromisoformat(report.reached.replace("Z", "+00:00"))
-        return min(reached, feed.window.end)
-    return feed.window.end
 
 
 def _render(
@@ -408,7 +410,12 @@ def _render(
     }
     if outcome.error is None:
         # A failed run keeps the old state: the next run replays its window.
-        outcome.files[state_path(settings.worklog_dir)] = state_to_json(state)
+        clean = partial(_clean_for_state, policy=policy)
+        outcome.files[state_path(settings.worklog_dir)] = state_to_json(published(state, clean))
+
+
+def _clean_for_state(text: str, policy: RedactionPolicy) -> str:
+    return code_text(redact(text, policy))
 
 
 def _commit(settings: RunSettings, tracker: IssueTracker, outcome: RunOutcome) -> None:

@@ -386,13 +386,13 @@ class GitHubTracker:
         if number in self._issues:
             return self._issues[number]
         issue = self._call(
-            f"reading issue #{number}",
+            f"reading issue {number}",
             lambda: _completed(self._repo.get_issue(number)),
             scope=_ISSUES_SCOPE,
         )
         if self._trusted(issue, self.gardener_login()) is None:
             raise GitHubError(
-                f"Refusing to change issue #{number}: log-gardener did not create it",
+                f"Refusing to change issue {number}: log-gardener did not create it",
                 cause="its author, label or first-line marker is not the gardener's",
                 fix="nothing to do; if state.json points at this issue, it is rebuilt next run",
             )
@@ -516,7 +516,7 @@ class GitHubTracker:
 
     def _edit(self, issue: Issue, changes: Mapping[str, object]) -> None:
         self._call(
-            f"editing issue #{issue.number}",
+            f"editing issue {issue.number}",
             lambda: issue.edit(**changes),  # type: ignore[arg-type]
             scope=_ISSUES_SCOPE,
             write=True,
@@ -577,7 +577,7 @@ class GitHubTracker:
             return False
         try:
             self._call(
-                f"commenting on issue #{issue.number}",
+                f"commenting on issue {issue.number}",
                 lambda: issue.create_comment(body),
                 scope=_ISSUES_SCOPE,
                 write=True,
@@ -592,7 +592,7 @@ class GitHubTracker:
     def _comment_run_ids(self, issue: Issue) -> set[str]:
         login = self.gardener_login().lower()
         comments = self._call(
-            f"reading the comments of issue #{issue.number}",
+            f"reading the comments of issue {issue.number}",
             lambda: list(issue.get_comments()),
             scope=_ISSUES_SCOPE,
         )

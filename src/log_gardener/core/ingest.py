@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraTracker
@@ -22,12 +21,9 @@ from log_gardener.model import LogRecord, MalformedEntry, Severity, Window
 MALFORMED_EXAMPLES = 50  # malformed entries listed by line number in the worklog
 
 
-def entry_key(record: LogRecord) -> str:
-    """Cloud Logging's own identity of an entry: insertId plus timestamp."""
-    return f"{record.insert_id}|{record.timestamp.isoformat()}"
-
-
-def _digest(key: str) -> int:
+def _digest(record: LogRecord) -> int:
+    """Cloud Logging's own identity of an entry (insertId and timestamp), in 8 bytes."""
+    key = f"{record.insert_id}|{record.timestamp.isoformat()}"
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
 
@@ -58,8 +54,6 @@ class Ingestor:
     infra: InfraTracker = field(default_factory=InfraTracker)
     _counts: Counter[str] = field(default_factory=Counter)
     _seen: set[int] = field(default_factory=set)
-    _overlap_from: datetime | None = None
-    _overlap_keys: list[str] = field(default_factory=list)
     malformed_examples: list[MalformedEntry] = field(default_factory=list)
     warnings: list[MalformedEntry] = field(default_factory=list)  # read, but worth a note
 
@@ -67,24 +61,15 @@ class Ingestor:
         # Only pay for per-record rule matching when some rule defines a grouping key.
         self._grouping_rules = any(rule.group_by for rule in self.config.rules)
 
-    def start_feed(
-        self,
-        window: Window | None,
-        min_severity: Severity,
-        already_counted: Iterable[str] = (),
-        overlap_from: datetime | None = None,
-    ) -> None:
-        """Next target: its window and minimum severity; ``already_counted`` are the
-        ``entry_key``s the previous run counted in the overlap this run reads again."""
+    def start_feed(self, window: Window | None, min_severity: Severity) -> None:
+        """The next target: its window and minimum severity."""
         self.window = window
         self.min_severity = min_severity
-        self._seen.update(_digest(key) for key in already_counted)
-        self._overlap_from = overlap_from
-        self._overlap_keys = []
 
-    def overlap_keys(self) -> tuple[str, ...]:
-        """Keys of the kept entries the next run will read again (bounded by the overlap)."""
-        return tuple(sorted(set(self._overlap_keys)))
+    def count_already_counted(self) -> None:
+        """An entry an earlier run counted (read again in the overlap window)."""
+        self._counts["read"] += 1
+        self._counts["duplicates"] += 1
 
     def add(self, line_no: int, raw: object) -> None:
         self._counts["read"] += 1
@@ -118,7 +103,7 @@ class Ingestor:
     def _is_duplicate(self, record: LogRecord) -> bool:
         if not record.insert_id:
             return False
-        digest = _digest(entry_key(record))
+        digest = _digest(record)
         if digest in self._seen:
             return True
         self._seen.add(digest)
@@ -126,9 +111,6 @@ class Ingestor:
 
     def _keep(self, record: LogRecord) -> None:
         self._counts["kept"] += 1
-        late = self._overlap_from is not None and record.timestamp >= self._overlap_from
-        if late and record.insert_id:
-            self._overlap_keys.append(entry_key(record))
         key = custom_group_key(self.config, record) if self._grouping_rules else None
         fingerprint = self.clusterer.add(record, key)
         if self.assign is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from log_gardener.core.lifecycle import Spike
 from log_gardener.core.markdown import code_block, code_span, inline_text, plain_title
 from log_gardener.core.marker import dashboard_marker, issue_marker, run_marker
+from log_gardener.core.normalize import sample_text
 from log_gardener.core.redact import RedactionPolicy, redact
 from log_gardener.core.rules import IssuePolicy
 from log_gardener.core.sparkline import sparkline
@@ -27,7 +28,6 @@ from log_gardener.model import (
     GROUPING_VERSION,
     ClusterStatus,
     JudgedCluster,
-    LogRecord,
     Priority,
     StackFrame,
 )
@@ -230,17 +230,13 @@ def _impact(judged: JudgedCluster) -> list[str]:
     return ["### Impact", "", trusted_prose(judged.judgement.impact)]
 
 
-def _sample_text(record: LogRecord) -> str:
-    return record.text or record.message
-
-
 def _sample(judged: JudgedCluster, redaction: RedactionPolicy, limit: int) -> list[str]:
     samples = judged.cluster.samples
     if not samples:
         return []
     if limit <= 0:
         return ["### Sample", "", "The sample is too large for an issue; see the worklog."]
-    text = redact(_sample_text(samples[0]), redaction)
+    text = redact(sample_text(samples[0]), redaction)
     note = []
     if len(text) > limit:
         text = text[:limit]

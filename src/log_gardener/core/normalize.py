@@ -125,6 +125,7 @@ def _normalize(
         payload_kind=payload.kind,
         line_no=line_no,
         severity_unknown=severity_unknown,
+        payload=payload.data,
     )
 
 
@@ -185,6 +186,7 @@ class _Payload:
     """What one payload contributes to the record (a plain class: built once per entry)."""
 
     __slots__ = (
+        "data",
         "exception_type",
         "exception_value",
         "file",
@@ -210,6 +212,7 @@ class _Payload:
         self.exception_type = ""
         self.exception_value = ""
         self.frames: tuple[StackFrame, ...] = ()
+        self.data: Mapping[str, object] | None = None
 
     def apply_trace(self, trace: ParsedTrace | None) -> None:
         if trace is not None:
@@ -283,6 +286,8 @@ def _json_payload(data: Mapping[str, object]) -> _Payload:
         if trace_text and trace_text not in message:
             text = message + "\n" + trace_text if message else trace_text
         payload = _Payload("json", text)
+        if len(data) > 1:
+            payload.data = data  # the other fields are worth showing beside the message
     _json_location(payload, data)
     _json_exception(payload, data, trace_text or payload.text)
     return payload
@@ -479,6 +484,13 @@ def cut_between_tokens(text: str, limit: int) -> str:
     if cut <= 0:
         return TRUNCATED.strip()
     return head[:cut].rstrip() + TRUNCATED
+
+
+def sample_text(record: LogRecord) -> str:
+    """What a sample shows: the text, and the structured payload's other fields."""
+    if record.payload is None:
+        return record.text or record.message
+    return f"{record.text or record.message}\n\njsonPayload: {bounded_dump(record.payload)}"
 
 
 def bounded_dump(value: object) -> str:

@@ -18,6 +18,7 @@ from markdown_it.token import Token
 from log_gardener.core.infra import InfraSummary
 from log_gardener.core.ingest import IngestCounts
 from log_gardener.core.markdown import UnsafeDocumentError, code_block, code_span, inline_text
+from log_gardener.core.normalize import sample_text
 from log_gardener.core.redact import DEFAULT_POLICY, RedactionPolicy, redact
 from log_gardener.core.sparkline import sparkline
 from log_gardener.core.state import GardenerState
@@ -354,7 +355,7 @@ def _cluster_section(data: WorklogInput, index: int, judged: JudgedCluster, pub:
     revisions = ", ".join(f"{pub.span(r)} ({n})" for r, n in c.revisions.items()) or "-"
     escalated = (
         f" (raised from {judged.escalated_from.name}: volume spike)"
-        if judged.escalated_from
+        if judged.escalated_from is not None
         else ""
     )
     lines = [
@@ -381,7 +382,7 @@ def _cluster_section(data: WorklogInput, index: int, judged: JudgedCluster, pub:
             "",
             "**Sample** (redacted):",
             "",
-            pub.block(c.samples[-1].text or c.samples[-1].message),
+            pub.block(sample_text(c.samples[-1])),
         ]
     lines += ["", "**Technical details:**", ""]
     lines += _technical_details(judged, pub)
@@ -574,7 +575,7 @@ def _report_cluster(
         "sample_insert_ids": [redact(s.insert_id, pub.policy) for s in c.samples if s.insert_id],
         "rule": j.rule,
         "ignored": j.ignored,
-        "escalated_from": judged.escalated_from.name if judged.escalated_from else None,
+        "escalated_from": judged.escalated_from.name if judged.escalated_from is not None else None,
         "issue_action": list(planned),
         "issue_number": link.number if link else None,
         "issue_url": link.url if link else "",
@@ -631,7 +632,7 @@ def _index(state: GardenerState, worklog_dir: str, pub: Published) -> str:
     else:
         lines += ["| Priority | Problem | Last seen | Trend | Issue |", "|---|---|---|---|---|"]
         lines += [
-            f"| {k.priority.name if k.priority else '-'} | {pub.cell(k.template)} | "
+            f"| {k.priority.name if k.priority is not None else '-'} | {pub.cell(k.template)} | "
             f"{utc(k.last_seen)} | {sparkline([h.count for h in k.history])} | "
             f"{'issue ' + str(k.issue_number) if k.issue_number else '-'} |"
             for k in known

@@ -8,7 +8,7 @@ empty state and a warning, and the run rebuilds the fingerprint -> issue map fro
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +76,27 @@ class GardenerState:
 
     def with_cluster(self, known: KnownCluster) -> GardenerState:
         return replace(self, clusters={**self.clusters, known.fingerprint: known})
+
+
+def published(state: GardenerState, clean: Callable[[str], str]) -> GardenerState:
+    """The state as committed: every log-derived text through ``clean`` (redact, neutralize).
+
+    ``state.json`` is a public file.  Matching in later runs does not need the raw text: a
+    cluster's fingerprint is derived from its raw template, so the same raw text finds the
+    same fingerprint again, and the cleaned template still serves the similarity merge.
+    """
+    clusters = {
+        fp: replace(
+            known,
+            template=clean(known.template),
+            logger=clean(known.logger),
+            service=clean(known.service),
+            exception_type=clean(known.exception_type),
+            revisions=tuple(clean(r) for r in known.revisions),
+        )
+        for fp, known in state.clusters.items()
+    }
+    return replace(state, clusters=clusters)
 
 
 def _time(value: datetime | None) -> str | None:
