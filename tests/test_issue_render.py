@@ -263,7 +263,7 @@ def test_rule_impact_keeps_emphasis_but_cannot_mention() -> None:
 def test_logs_explorer_query_uses_only_safe_values() -> None:
     judged = _full_cluster_judged()
     assert logs_explorer_filter(judged) == (
-        "severity>=CRITICAL\n"
+        "severity>=ERROR\n"
         'resource.type="cloud_run_revision"\n'
         'resource.labels.service_name="checkout"\n'
         '"ValueError"\n'

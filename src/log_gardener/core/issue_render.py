@@ -266,7 +266,8 @@ def logs_explorer_filter(judged: JudgedCluster) -> str:
     (service names, an exception type that is an identifier, times): log text that does not
     look like a name never reaches a URL."""
     c = judged.cluster
-    clauses = [f"severity>={c.max_severity.name}"]
+    lowest = min(c.severity_counts, default=c.max_severity)
+    clauses = [f"severity>={lowest.name}"]
     types = {s.resource_type for s in c.samples if s.resource_type}
     if len(types) == 1 and _NAME.fullmatch(next(iter(types)).replace("_", "-")):
         resource_type = next(iter(types))
