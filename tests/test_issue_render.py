@@ -272,7 +272,7 @@ def test_logs_explorer_query_uses_only_safe_values() -> None:
     )
     url = logs_explorer_url(judged, "acme-prod")
     assert url.startswith(
-        "https://console.cloud.google.com/logs/query;query=severity%3E%3DCRITICAL%0A"
+        "https://console.cloud.google.com/logs/query;query=severity%3E%3DERROR%0A"
     )
     assert url.endswith("?project=acme-prod")
     hostile = logs_explorer_filter(_hostile_judged())
