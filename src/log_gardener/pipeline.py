@@ -44,7 +44,7 @@ from log_gardener.core.state import (
     state_to_json,
 )
 from log_gardener.core.windowing import OverlapLedger, cursor_after, parse_rfc3339
-from log_gardener.errors import Cancelled, GardenerError
+from log_gardener.errors import Cancelled, GardenerError, GitHubError
 from log_gardener.model import (
     ClusterSummary,
     ExistingIssue,
@@ -168,6 +168,7 @@ def run(
         gathered.judged = _judge(settings, summaries, gathered)
         _plan_and_apply(settings, tracker, gathered)
         _stop_if_cancelled(settings)
+        _fail_if_writes_failed(gathered.journal)
     except GardenerError as error:
         outcome.error = error
     _render(settings, feeds, gathered, outcome, window)
@@ -182,6 +183,23 @@ def _stop_if_cancelled(settings: RunSettings) -> None:
             "The run was cancelled (SIGTERM or SIGINT) after its in-flight request finished",
             cause="the job was cancelled or timed out",
             fix="nothing to do: the final commit was skipped, so the next run replays this window",
+        )
+
+
+def _fail_if_writes_failed(journal: Sequence[JournalEntry]) -> None:
+    """A failed issue write fails the run before its commit.  Committing would move the cursor
+    past entries whose issue, edit or comment never happened, and nothing would redo them
+    unless the problem came back; skipping it keeps the old state, so the next run replays the
+    window and redoes only what is missing (every write is idempotent)."""
+    failed = [e for e in journal if e.result is OperationResult.FAILED]
+    if failed:
+        raise GitHubError(
+            f"{len(failed)} of the run's GitHub issue writes failed; the first: "
+            + failed[0].detail.rstrip("."),
+            cause="GitHub failed or refused them (the issue actions in the worklog and the "
+            "report list every write with its result)",
+            fix="nothing when it was transient: the final commit was skipped, so the next run "
+            "replays this window and redoes only what is missing",
         )
 
 
