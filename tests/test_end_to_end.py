@@ -129,6 +129,7 @@ def test_a_malformed_rules_file_names_file_and_line(tmp_path: Path) -> None:
         (["run", "--source", "file:x", "--since", "yesterday"], 2, "RFC 3339"),
         (["run", "--source", "nowhere:x"], 2, "not a log source"),
         (["run"], 2, "No log source"),
+        (["run", "--source", "gcp"], 2, "--source gcp has no target to read"),
         (
             ["run", "--source", "file:x", "--repo", "a/b", "--worklog-dir", "/abs"],
             2,

@@ -228,6 +228,11 @@ def effective_targets(options: RunOptions, config: RulesConfig) -> tuple[Target,
 
 
 def source_kind(options: RunOptions, targets: Sequence[Target]) -> str:
+    if options.source == "gcp" and not targets:
+        raise UsageError(
+            "--source gcp has no target to read",
+            fix="pass --project (and --service or --filter), or list `targets` in the rules file",
+        )
     if options.source in ("-", "gcp") or options.source.startswith("file:"):
         return options.source
     if options.source:
