@@ -641,6 +641,8 @@ class GitHubTracker:
                 write=True,
             )
         except _ApiError as error:
+            if _uncertain(error) and self._head_sha(branch) == commit.sha:
+                return str(commit.sha)  # the 5xx or timeout came after the branch moved
             text = error.github_message.lower()
             if error.status == 422 and ("fast forward" in text or "fast-forward" in text):
                 return ""
@@ -648,6 +650,15 @@ class GitHubTracker:
                 raise _protected_branch(branch) from None
             raise
         return str(commit.sha)
+
+    def _head_sha(self, branch: str) -> str:
+        return str(
+            self._call(
+                f"reading branch {quote_value(branch)}",
+                lambda: self._repo.get_git_ref(f"heads/{branch}").object.sha,
+                scope=_CONTENTS_SCOPE,
+            )
+        )
 
     def _head_ref(self, branch: str) -> GitRef:
         """The branch's ref, created from the default branch when it does not exist yet."""
