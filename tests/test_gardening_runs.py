@@ -92,16 +92,14 @@ class LogStore:
         self,
         text: str,
         count: int,
-        before: datetime,
+        last: datetime,
         *,
         severity: str = "ERROR",
         spread: timedelta = timedelta(hours=4),
         revision: str = "shop-api-00001-abc",
     ) -> list[str]:
-        """``count`` entries with ``text``, evenly spread over ``spread`` ending an hour
-        before ``before`` (well inside the run window that ends at ``before``)."""
+        """``count`` entries with ``text``, evenly spread over ``spread`` up to ``last``."""
         ids = []
-        last = before - timedelta(hours=1)
         step = spread / max(count, 1)
         for i in range(count):
             self._next += 1
@@ -287,7 +285,8 @@ def day(n: int) -> datetime:
 def write_day(logs: LogStore, n: int, counts: dict[str, int]) -> None:
     severities = {CACHE: "WARNING", EXPORT: "WARNING"}
     for text, count in counts.items():
-        logs.write(text, count, day(n), severity=severities.get(text, "ERROR"))
+        # An hour before the run: well inside its window.
+        logs.write(text, count, day(n) - timedelta(hours=1), severity=severities.get(text, "ERROR"))
 
 
 CALM = {DB: 5, PAY: 5, THUMB: 4, EXPORT: 2}
@@ -344,12 +343,12 @@ def test_a_week_of_gardening(fake: FakeGitHub) -> None:
     dry_requests = fake.requests[before:]
     assert [r for r in dry_requests if r.method != "GET"] == []
     assert plan.files and plan.commit is None
-    assert journal_kinds(plan, fp[DB]) == [("update-issue", "dry-run"), ("comment", "dry-run")]
+    assert journal_kinds(plan, fp[DB]) == [("comment", "dry-run"), ("update-issue", "dry-run")]
     assert journal_kinds(plan, fp[CACHE]) == [("close-completed", "dry-run")]
     assert journal_kinds(plan, fp[THUMB]) == journal_kinds(plan, fp[EXPORT]) == []
     assert report_cluster(plan, fp[DB])["escalated_from"] == "P1"
     assert report_cluster(plan, fp[DB])["priority"] == "P0"
-    assert report_cluster(plan, fp[DB])["issue_action"] == ["update-issue", "comment"]
+    assert report_cluster(plan, fp[DB])["issue_action"] == ["comment", "update-issue"]
     assert report_cluster(plan, fp[PAY])["priority"] == "P2"
     assert f"issue {number[CACHE]} closed: not seen for 3 days" in plan.report["notes"]
     assert "planned (dry run)" in plan.worklog_text
@@ -393,7 +392,7 @@ def test_a_week_of_gardening(fake: FakeGitHub) -> None:
     assert labels_of(cache_issue) == {"log-gardener", "P3"}
     regression = comment_bodies(fake, number[CACHE])[1]
     assert regression.startswith("**Regression**: seen again at 2024-05-06 08:20 UTC")
-    assert journal_kinds(again, fp[CACHE]) == [("reopen", "done"), ("comment", "done")]
+    assert journal_kinds(again, fp[CACHE]) == [("comment", "done"), ("reopen", "done")]
     assert f"issue {number[CACHE]} reopened: the problem came back" in again.report["notes"]
 
     # Day 6: calm again; the priority comes back down without a comment.

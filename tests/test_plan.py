@@ -145,7 +145,7 @@ def test_closed_completed_reopens_with_a_regression_comment() -> None:
     garden.repo.issues[1] = issue(1, FP_A, state=IssueState.CLOSED_COMPLETED)
     garden.repo.next_number = 2
     plan = garden.run([(cluster(FP_A), judgement())], T0)
-    assert kinds(plan) == [("reopen", 1), ("comment", 1)]
+    assert kinds(plan) == [("comment", 1), ("reopen", 1)]
     assert garden.repo.issues[1].state is IssueState.OPEN
     assert garden.repo.issues[1].title.startswith("GCP-regression | P2 | ")
     assert garden.repo.comments[0].body == (
@@ -206,7 +206,7 @@ def test_spike_raises_priority_once_and_comments_once() -> None:
     _warm(garden)
     spike = [(cluster(FP_A, count=90), judgement(Priority.P2))]
     plan = garden.run(spike, T0 + 4 * HOUR)
-    assert kinds(plan) == [("update-issue", 1), ("comment", 1)]
+    assert kinds(plan) == [("comment", 1), ("update-issue", 1)]
     assert garden.repo.issues[1].labels == ("log-gardener", "P1")
     assert garden.repo.issues[1].title.startswith("GCP-ongoing | P1 | ")
     [comment] = garden.repo.comments
@@ -231,7 +231,7 @@ def test_spike_on_a_pinned_rule_comments_but_keeps_the_priority() -> None:
     plan = garden.run(
         [(cluster(FP_A, count=90), judgement(Priority.P2, pinned=True))], T0 + 4 * HOUR
     )
-    assert kinds(plan) == [("update-issue", 1), ("comment", 1)]
+    assert kinds(plan) == [("comment", 1), ("update-issue", 1)]
     assert garden.repo.issues[1].labels == ("log-gardener", "P2")
     assert garden.repo.comments[0].body.startswith("**Volume spike**: 90 events")
 
@@ -262,7 +262,7 @@ def test_silence_closes_with_the_label_and_a_recurrence_reopens() -> None:
     back = garden.run(
         [(cluster(FP_A, first_seen=T0 + 10 * 24 * HOUR), judgement())], T0 + 10 * 24 * HOUR
     )
-    assert kinds(back) == [("reopen", 1), ("comment", 1)]
+    assert kinds(back) == [("comment", 1), ("reopen", 1)]
     assert garden.repo.issues[1].labels == ("log-gardener", "P2")  # resolved label removed
     assert "**Regression**: seen again at 2024-05-11 12:00 UTC" in garden.repo.comments[-1].body
 

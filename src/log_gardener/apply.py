@@ -18,6 +18,9 @@ why it did not (dry run, budget, cancellation, an earlier failure).  Rules:
 * A failed operation is ``FAILED`` with our words in ``detail`` and the run goes on, except after
   ``errors.CreateUnconfirmed`` (a create that may have happened and could not be confirmed):
   every later create is ``FAILED`` without a request, so a run never risks a duplicate.
+* After a failed write to an issue, later writes to that same issue are ``FAILED`` without a
+  request: a regression's comment is worded from the issue as it was (closed, the old
+  priority label), so the reopen that follows must wait for the replay that words it again.
 * ``should_stop()`` (SIGTERM/SIGINT) is checked between operations: the in-flight request
   finishes, every later operation is ``DEFERRED_BUDGET`` with detail ``CANCELLED`` and no
   further request is made.
@@ -51,6 +54,9 @@ CANCELLED = "run cancelled before this operation; pending for the next run"
 CREATES_HALTED = (
     "not attempted: an earlier issue create could not be confirmed, so no more issues are "
     "created this run (the next run adopts or creates it)"
+)
+ISSUE_HALTED = (
+    "not attempted: an earlier write to this issue failed this run (the next run replays both)"
 )
 DEFAULT_COMMIT_MESSAGE = "log-gardener: worklog and state"
 
@@ -94,6 +100,7 @@ class _Run:
     held_labels: dict[str, Operation] = field(default_factory=dict)  # lower-case name -> op
     journal: list[JournalEntry] = field(default_factory=list)
     creates_halted: bool = False
+    failed_issues: set[int] = field(default_factory=set)
     stopped: bool = False
 
     def record(self, op: Operation, result: OperationResult, detail: str) -> None:
@@ -103,6 +110,9 @@ class _Run:
         """Calls the tracker once for ``op``; a known failure becomes a FAILED entry."""
         if op.kind is OperationKind.CREATE_ISSUE and self.creates_halted:
             self.record(op, OperationResult.FAILED, CREATES_HALTED)
+            return
+        if op.issue_number is not None and op.issue_number in self.failed_issues:
+            self.record(op, OperationResult.FAILED, ISSUE_HALTED)
             return
         try:
             if op.kind is OperationKind.COMMIT_WORKLOG:
@@ -116,6 +126,8 @@ class _Run:
             entry = JournalEntry(op, OperationResult.FAILED, op.issue_number, detail=error.message)
         if op.kind is not OperationKind.COMMIT_WORKLOG:
             self.budget.spend(entry)
+        if entry.result is OperationResult.FAILED and op.issue_number is not None:
+            self.failed_issues.add(op.issue_number)
         self.journal.append(entry)
 
     def check_stop(self) -> bool:
@@ -136,13 +148,18 @@ class _Run:
         if refusal := self.budget.refusal(op):
             self.record(op, OperationResult.DEFERRED_BUDGET, refusal)
             return
+        requested = False  # a cancellation is checked between requests, labels included
         for label_op in self.needed_labels(op):
             # A label that already exists costs nothing, so it is tried as soon as it fits alone;
             # at worst a label is created and its operation waits for the next run.
-            if self.budget.refusal(label_op):
+            if (requested and self.check_stop()) or self.budget.refusal(label_op):
                 break
             del self.held_labels[_label_key(label_op)]
             self.attempt(label_op)
+            requested = True
+        if requested and self.check_stop():
+            self.record(op, OperationResult.DEFERRED_BUDGET, CANCELLED)
+            return
         if refusal := self.budget.refusal(op):
             self.record(op, OperationResult.DEFERRED_BUDGET, refusal)
             return

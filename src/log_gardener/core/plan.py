@@ -7,7 +7,8 @@ OWNER: planning helper.  Contract (used by ``pipeline``):
     plan = plan_issues(PlanInput(...))                                      # operations
 
 Conventions for ``apply`` (the GitHub adapter's semantics): UPDATE_ISSUE and REOPEN carry the
-full title, body and labels (a regression is one REOPEN that also edits, then a COMMENT);
+full title, body and labels (a regression is a COMMENT, then one REOPEN that also edits: the
+comment first, so a replay after a failure between the two still words it);
 COMMENT, CLOSE_COMPLETED and CLOSE_DUPLICATE carry the comment in ``body`` and ``run_id`` = the
 id in its run marker, a digest of the comment's words, so a replay by a LATER job (another job
 id, same window, same state) finds the comment and skips it; closes only add ``labels``
@@ -251,10 +252,18 @@ class _Planner:
         reason: str,
         kind: OperationKind = OperationKind.UPDATE_ISSUE,
     ) -> None:
-        """The edit in place (a REOPEN carries the same title, body and labels), then at most
-        one comment for everything notable."""
+        """At most one comment for everything notable, then the edit in place (a REOPEN
+        carries the same title, body and labels).
+
+        The comment goes first: it is worded from the issue as it was before this run (closed,
+        its old priority label).  Were the edit first and the comment to fail, the replay would
+        see the edited issue (open, new label) and never word that comment again."""
         title, body = self.title_body(judged)
         fp = judged.cluster.fingerprint
+        changes = self.changes(judged, issue)
+        if self.wants_comment(changes):
+            text = render.change_comment(judged, changes, self.inp.links, self.inp.redaction)
+            self.comment(issue, text, _change_reason(changes), fp)
         self.ops.append(
             Operation(
                 kind=kind,
@@ -266,10 +275,6 @@ class _Planner:
                 reason=reason,
             )
         )
-        changes = self.changes(judged, issue)
-        if self.wants_comment(changes):
-            text = render.change_comment(judged, changes, self.inp.links, self.inp.redaction)
-            self.comment(issue, text, _change_reason(changes), fp)
 
     def regression(self, judged: JudgedCluster, issue: ExistingIssue) -> None:
         if not self.inp.policy.reopen:
