@@ -479,11 +479,6 @@ def test_budgets_hold_on_every_run_and_deferred_work_is_done_later(fake: FakeGit
     assert len(dashboards(fake)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the planner never reads state.json's pending work, so a create deferred "
-    "by the budget is done only if its problem shows up again in a later window",
-)
 def test_a_deferred_create_is_done_even_if_the_problem_stays_quiet(fake: FakeGitHub) -> None:
     garden = Garden(fake, gardening_config())
     write_day(garden.logs, 1, {DB: 5, PAY: 5, CACHE: 3})

@@ -36,6 +36,7 @@ from log_gardener.core.render import (
 )
 from log_gardener.core.rules import RulesConfig, judge
 from log_gardener.core.state import (
+    PENDING_CREATES_LIMIT,
     GardenerState,
     PendingWork,
     RunSummary,
@@ -343,6 +344,22 @@ def _published_fingerprints(journal: Sequence[JournalEntry]) -> set[str]:
     return {e.operation.fingerprint for e in journal if e.result in ok} - failed
 
 
+def _pending(journal: Sequence[JournalEntry]) -> tuple[PendingWork, ...]:
+    """What the budget deferred; creates keep their rendered issue (see ``PendingWork``)."""
+    deferred = [e.operation for e in journal if e.result is OperationResult.DEFERRED_BUDGET]
+    creates = [op for op in deferred if op.kind is OperationKind.CREATE_ISSUE and op.fingerprint]
+    carried = {op.fingerprint for op in creates[:PENDING_CREATES_LIMIT]}
+    return tuple(
+        PendingWork(
+            op.fingerprint,
+            op.kind.value,
+            op.reason,
+            *((op.title, op.body, op.labels) if op.fingerprint in carried else ()),
+        )
+        for op in deferred
+    )
+
+
 def _next_state(
     settings: RunSettings,
     feeds: Sequence[Feed],
@@ -361,11 +378,7 @@ def _next_state(
         issue_for=gathered.issue_for,
         published=published,
     )
-    pending = tuple(
-        PendingWork(e.operation.fingerprint, e.operation.kind.value, e.operation.reason)
-        for e in gathered.journal
-        if e.result is OperationResult.DEFERRED_BUDGET
-    )
+    pending = _pending(gathered.journal)
     cursors = {**state.cursors, **gathered.cursors}
     summary = RunSummary(
         run_id=settings.links.run_id,

@@ -384,10 +384,11 @@ def plan_issues(inp: PlanInput) -> Plan:
     judged = sorted(inp.judged, key=_problem_order)
     for item in judged:
         planner.problem(item)
+    seen = {j.cluster.fingerprint for j in judged}
+    planner.ops.extend(_pending_creates(inp, seen | set(planner.index)))
     duplicates = duplicate_issues(inp.existing)
     for keep, close in duplicates:
         planner.duplicate(keep, close)
-    seen = {j.cluster.fingerprint for j in judged}
     silent = silent_issues(inp.existing, inp.state, inp.policy, inp.now, seen)
     closing = {c.number for _, c in duplicates}
     for issue in silent:
@@ -402,6 +403,26 @@ def plan_issues(inp: PlanInput) -> Plan:
     issue_for = {fp: issue.number for fp, issue in sorted(planner.index.items())}
     notes = tuple(dict.fromkeys(planner.notes))  # one note per fact, however many clusters
     return Plan(operations=operations, notes=notes, issue_for=issue_for)
+
+
+def _pending_creates(inp: PlanInput, handled: set[str]) -> list[Operation]:
+    """Creates an earlier run's budget deferred, for problems quiet in this run: their issue
+    is opened from the body rendered then (a problem seen now is planned from fresh data)."""
+    return [
+        Operation(
+            OperationKind.CREATE_ISSUE,
+            fingerprint=pending.fingerprint,
+            title=pending.title,
+            body=pending.body,
+            labels=pending.labels,
+            reason="new problem (deferred by an earlier run's budget)",
+            counts_as_new_issue=True,
+        )
+        for pending in inp.state.pending
+        if pending.kind == OperationKind.CREATE_ISSUE.value
+        and pending.body
+        and pending.fingerprint not in handled
+    ]
 
 
 # --- the dashboard ---------------------------------------------------------------------

@@ -52,13 +52,21 @@ class RunSummary:
     max_priority: str = ""
 
 
+PENDING_CREATES_LIMIT = 50  # deferred creates carried with their rendered issue
+
+
 @dataclass(frozen=True)
 class PendingWork:
-    """An operation deferred by the budget; the next run plans it again from fresh data."""
+    """An operation deferred by the budget.  The next run plans it again from fresh data when
+    the problem shows up; a deferred create also keeps its rendered (already redacted) title,
+    body and labels, so its issue is opened even if the problem stays quiet."""
 
     fingerprint: str
     kind: str  # OperationKind value
     reason: str = ""
+    title: str = ""
+    body: str = ""
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,17 @@ def _optional_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _pending_to_json(pending: PendingWork) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "fingerprint": pending.fingerprint,
+        "kind": pending.kind,
+        "reason": pending.reason,
+    }
+    if pending.body:
+        document.update(title=pending.title, body=pending.body, labels=list(pending.labels))
+    return document
+
+
 def state_to_json(state: GardenerState) -> str:
     """Deterministic text (sorted keys, stable order) so commits diff cleanly."""
     document = {
@@ -171,10 +190,7 @@ def state_to_json(state: GardenerState) -> str:
         "grouping_version": state.grouping_version,
         "clusters": {fp: _cluster_to_json(k) for fp, k in sorted(state.clusters.items())},
         "cursors": {key: _time(value) for key, value in sorted(state.cursors.items())},
-        "pending": [
-            {"fingerprint": p.fingerprint, "kind": p.kind, "reason": p.reason}
-            for p in state.pending
-        ],
+        "pending": [_pending_to_json(p) for p in state.pending],
         "runs": [
             {
                 "run_id": r.run_id,
@@ -223,7 +239,14 @@ def _state_from_dict(data: Mapping[str, Any]) -> GardenerState:
         clusters = {}  # another grouping algorithm: its fingerprints mean nothing to us
     cursors = {str(k): _required_time(v) for k, v in dict(data.get("cursors", {})).items()}
     pending = tuple(
-        PendingWork(str(p["fingerprint"]), str(p["kind"]), str(p.get("reason", "")))
+        PendingWork(
+            str(p["fingerprint"]),
+            str(p["kind"]),
+            str(p.get("reason", "")),
+            str(p.get("title", "")),
+            str(p.get("body", "")),
+            tuple(str(label) for label in p.get("labels", [])),
+        )
         for p in data.get("pending", [])
     )
     runs = tuple(
