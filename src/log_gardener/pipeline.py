@@ -21,7 +21,7 @@ from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraSummary, InfraTracker
 from log_gardener.core.ingest import IngestCounts, Ingestor
 from log_gardener.core.issue_render import issue_title
-from log_gardener.core.lifecycle import assess, record_run
+from log_gardener.core.lifecycle import MUTED_LABEL, assess, record_run
 from log_gardener.core.markdown import code_text
 from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
 from log_gardener.core.redact import RedactionPolicy, redact
@@ -49,6 +49,7 @@ from log_gardener.errors import Cancelled, GardenerError, GitHubError
 from log_gardener.model import (
     ClusterSummary,
     ExistingIssue,
+    IssueState,
     JournalEntry,
     JudgedCluster,
     MalformedEntry,
@@ -434,7 +435,11 @@ def _render(
     outcome.summary_markdown = render_job_summary(data, settings.links.worklog_url)
     outcome.report = report_document(data, gathered.planned)
     state = _next_state(settings, feeds, gathered, window, path)
-    index = render_index(state, settings.worklog_dir, policy)
+    open_problems = _open_problems(gathered)
+    listed = replace(
+        state, clusters={fp: state.clusters[fp] for fp in open_problems if fp in state.clusters}
+    )
+    index = render_index(listed, settings.worklog_dir, policy)
     outcome.files = {
         path: outcome.worklog_text,
         f"{settings.worklog_dir.rstrip('/')}/{INDEX_FILE}": index,
@@ -443,6 +448,31 @@ def _render(
         # A failed run keeps the old state: the next run replays its window.
         clean = partial(_clean_for_state, policy=policy)
         outcome.files[state_path(settings.worklog_dir)] = state_to_json(published(state, clean))
+
+
+def _open_problems(gathered: _Gathered) -> set[str]:
+    """Problems whose issue is open after this run; without GitHub, the ones seen now."""
+    if not gathered.existing and not gathered.issue_for:
+        return {j.cluster.fingerprint for j in gathered.judged if not j.judgement.ignored}
+    by_number = {i.number: i.fingerprint for i in gathered.existing if i.fingerprint}
+    by_number.update({n: fp for fp, n in gathered.issue_for.items()})
+    opened = {
+        i.fingerprint
+        for i in gathered.existing
+        if i.fingerprint and i.state is IssueState.OPEN and MUTED_LABEL not in i.labels
+    }
+    done = (OperationResult.DONE, OperationResult.ADOPTED)
+    for entry in gathered.journal:
+        if entry.result not in done:
+            continue
+        kind = entry.operation.kind
+        number = entry.issue_number or entry.operation.issue_number
+        fingerprint = entry.operation.fingerprint or by_number.get(number or 0, "")
+        if kind in (OperationKind.CREATE_ISSUE, OperationKind.REOPEN) and fingerprint:
+            opened.add(fingerprint)
+        elif kind is OperationKind.CLOSE_COMPLETED:  # a closed duplicate leaves its twin open
+            opened.discard(fingerprint)
+    return opened
 
 
 def _clean_for_state(text: str, policy: RedactionPolicy) -> str:

@@ -600,7 +600,8 @@ INDEX_PROBLEMS = 100
 
 
 def render_index(state: GardenerState, worklog_dir: str, policy: RedactionPolicy) -> str:
-    """``<worklog-dir>/README.md``: the recent runs (newest first) and the known problems."""
+    """``<worklog-dir>/README.md``: the recent runs (newest first) and the problems in
+    ``state`` (the caller passes the open ones)."""
     return verified(lambda pub: _index(state, worklog_dir, pub), policy)
 
 
@@ -618,7 +619,7 @@ def _index(state: GardenerState, worklog_dir: str, pub: Published) -> str:
             f"| {utc(run.generated_at)} | [{_cell_words(relative)}]({_link_path(relative)}) | "
             f"{run.clusters} | {run.entries} | {run.max_priority or '-'} |"
         )
-    lines += ["", "## Known problems", ""]
+    lines += ["", "## Open problems", ""]
     known = sorted(
         state.clusters.values(),
         key=lambda k: (
