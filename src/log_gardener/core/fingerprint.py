@@ -86,23 +86,6 @@ _TOKEN_CACHE: dict[str, str] = {}
 _TOKEN_CACHE_LIMIT = 100_000
 _MESSAGE_CACHE: dict[str, str] = {}
 _MESSAGE_CACHE_LIMIT = 50_000
-_SHAPE_CACHE: dict[str, str] = {}
-_SHAPE_CACHE_LIMIT = 50_000
-
-# Digit shapes.  Most messages that miss the message cache differ from an earlier one only in
-# the digits of their values ("sshd[85397]" vs "sshd[41872]").  Masking cannot tell two ASCII
-# digits apart except through the character classes its patterns use: ``\d`` and hex (any
-# digit), the literal ``0`` of ``0x`` (only with an ``x`` in the line) and the pod-suffix class
-# ``[2-9]`` (only with a ``-`` in the line).  So two lines that agree after mapping each digit to
-# the representative of its class take the same path through ``_mask`` and copy the same
-# positions; when the template holds no ASCII digit, no copied position held one, and the
-# template is the same for both.  The mapping is chosen per line by the ``x`` and ``-`` tests.
-_DIGITS = "0123456789"
-_ONE_CLASS = str.maketrans(_DIGITS, "0000000000")
-_POD_CLASSES = str.maketrans(_DIGITS, "0022222222")  # {0,1} apart from [2-9]
-_HEX_CLASSES = str.maketrans(_DIGITS, "0111111111")  # the 0 of 0x apart
-_ALL_CLASSES = str.maketrans(_DIGITS, "0122222222")
-_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 def mask_message(text: str) -> str:
@@ -112,26 +95,11 @@ def mask_message(text: str) -> str:
     cached = _MESSAGE_CACHE.get(line)
     if cached is not None:
         return cached
-    shape = _digit_shape(line)
-    masked = _SHAPE_CACHE.get(shape)
-    if masked is None:
-        masked = _mask(line)
-        if _ASCII_DIGIT.search(masked) is None:
-            if len(_SHAPE_CACHE) >= _SHAPE_CACHE_LIMIT:
-                _SHAPE_CACHE.clear()
-            _SHAPE_CACHE[shape] = masked
+    masked = _mask(line)
     if len(_MESSAGE_CACHE) >= _MESSAGE_CACHE_LIMIT:
         _MESSAGE_CACHE.clear()  # bounded memory; a cleared cache only costs time
     _MESSAGE_CACHE[line] = masked
     return masked
-
-
-def _digit_shape(line: str) -> str:
-    """``line`` with each ASCII digit replaced by the representative of its class (see above)."""
-    hexadecimal = "x" in line or "X" in line
-    if "-" in line:
-        return line.translate(_ALL_CLASSES if hexadecimal else _POD_CLASSES)
-    return line.translate(_HEX_CLASSES if hexadecimal else _ONE_CLASS)
 
 
 def _mask(line: str) -> str:
