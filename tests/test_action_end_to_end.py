@@ -237,3 +237,18 @@ def test_sigterm_during_the_fetch_skips_the_commit_and_the_next_run_replays(fake
     assert code == 0, printed
     assert len(marked(github)) == 2
     assert json.loads(github.file_at("worklog/state.json") or "{}")["cursors"]
+
+
+def test_a_credentials_failure_is_recorded_in_a_worklog_and_keeps_the_state(fakes: Any) -> None:
+    gcp, github, workspace = fakes
+    env = action_env(gcp, github, workspace)
+    del env["ACTIONS_ID_TOKEN_REQUEST_URL"]  # the workflow lacks `permissions: id-token: write`
+    code, printed = run_action(env)
+    assert code == 1
+    assert "::error" in printed and "id-token: write" in printed
+    assert gcp.logging_requests == []
+    worklog_path = outputs(workspace)["worklog-path"]
+    worklog = github.file_at(worklog_path) or ""
+    assert "**Error:**" in worklog and "id-token: write" in worklog
+    assert github.file_at("worklog/state.json") is None, "the cursor does not move"
+    assert marked(github) == []

@@ -265,9 +265,8 @@ def test_a_failed_write_converges_on_the_next_run(
     # Edits and reads are repeated twice after a 5xx: three failures make an edit fail.
     times = 3 if kind == "issue-edit" else 1
     fake.fail_next(method, path, 502, times=times, after=after, message="Bad Gateway")
-    head, start = fake.refs["heads/main"], len(fake.requests)
+    head, state_before = fake.refs["heads/main"], fake.file_at(STATE_PATH)
     faulted = garden.run(hour(2), "run-1")
-    git_writes = [r for r in fake.requests[start:] if r.method == "POST" and "/git/" in r.path]
     failed = [e for e in faulted.journal if e.result is OperationResult.FAILED]
     expected = OUTCOME.get((kind, after), "commit")
     if expected == "ok":
@@ -275,14 +274,17 @@ def test_a_failed_write_converges_on_the_next_run(
         assert fake.refs["heads/main"] != head
     else:
         assert faulted.error is not None
-        assert fake.refs["heads/main"] == head, "a failed run commits nothing"
+        assert fake.file_at(STATE_PATH) == state_before, "a failed run never moves the state"
     if expected == "issues":
         assert faulted.error is not None
-        assert STATE_PATH not in faulted.files
         assert faulted.error.message in faulted.worklog_text, "the worklog tells what failed"
         assert faulted.error.what.startswith(f"{len(failed)} of the run's GitHub issue writes")
         assert "the next run replays this window" in faulted.error.message
-        assert git_writes == [], "not even a blob: the commit never began"
+        # The failed run records itself: one commit holding its worklog alone.
+        assert fake.refs["heads/main"] != head
+        assert fake.file_at(faulted.worklog_path) == faulted.worklog_text
+    if expected == "commit":
+        assert fake.refs["heads/main"] == head, "the commit itself failed"
     if expected == "commit":
         assert failed == [] and faulted.error is not None
         assert "GitHub answered 502 while" in faulted.error.message

@@ -451,10 +451,16 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
     if tracker is None:
         out.print("No --repo/GITHUB_TOKEN: no GitHub writes; the plan is shown instead.")
     state_text = _read_state(tracker, options, inv.base)
+    preflight: GardenerError | None = None
     if kind == "gcp":
         cursors = parse_state(state_text)[0].cursors
-        feeds = gcp_feeds(options, targets, cursors, inv.now, inv.env, out, should_stop)
         label = targets[0].name if len(targets) == 1 else f"{len(targets)}-targets"
+        try:
+            feeds = gcp_feeds(options, targets, cursors, inv.now, inv.env, out, should_stop)
+        except UsageError:
+            raise
+        except GardenerError as error:  # e.g. credentials: the worklog records the failure
+            feeds, preflight = [], error
     else:
         feeds, label = file_feeds(options, inv.now, inv.base)
     worklog_path = worklog_file_path(options.worklog_dir, inv.now, label)
@@ -479,7 +485,7 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
         progress=out.print,
     )
     with _assignments_writer(options.assignments, inv.base) as assign:
-        outcome = run(replace(settings, assign=assign), feeds, tracker, state_text)
+        outcome = run(replace(settings, assign=assign), feeds, tracker, state_text, preflight)
     _write_local(outcome, options, inv.base)
     return outcome
 

@@ -154,12 +154,17 @@ def run(
     feeds: Sequence[Feed],
     tracker: IssueTracker | None,
     state_text: str | None,
+    preflight: GardenerError | None = None,
 ) -> RunOutcome:
+    """``preflight`` is an error met before any entry could be read (Google credentials,
+    say): the run is then only recorded, in a worklog that says what failed."""
     gathered = _Gathered()
     outcome = RunOutcome()
     gathered.state, warning = parse_state(state_text)
     window = union_window(feeds, settings.now)
     try:
+        if preflight is not None:
+            raise preflight
         gathered.existing = tracker.list_marked_issues() if tracker is not None else ()
         if warning and (state_text is not None or gathered.existing):
             # Missing state on a first run is normal; anywhere else a person should know.
@@ -174,9 +179,23 @@ def run(
     except GardenerError as error:
         outcome.error = error
     _render(settings, feeds, gathered, outcome, window)
-    if outcome.error is None and tracker is not None and not settings.dry_run:
-        _commit(settings, tracker, outcome)
+    if tracker is not None and not settings.dry_run:
+        if outcome.error is None:
+            _commit(settings, tracker, outcome)
+        elif not isinstance(outcome.error, Cancelled):
+            _record_failed_run(tracker, outcome)
     return outcome
+
+
+def _record_failed_run(tracker: IssueTracker, outcome: RunOutcome) -> None:
+    """A failed run commits its worklog alone: the state (and its cursor) stays as it was, so
+    the next run replays the window, and the worklog says what this one did and did not do."""
+    try:
+        outcome.commit = tracker.commit_files(
+            {outcome.worklog_path: outcome.worklog_text}, COMMIT_MESSAGE
+        )
+    except GardenerError:
+        outcome.commit = None  # GitHub itself is failing: the run's own error says enough
 
 
 def _stop_if_cancelled(settings: RunSettings) -> None:
