@@ -73,7 +73,13 @@ def test_demo_reads_like_the_hand_written_report(tmp_path: Path) -> None:
     assert report["entries"]["malformed"] == 0
     [worklog] = worklogs(tmp_path / "worklog")
     text = worklog.read_text(encoding="utf-8")
-    for heading in ("## Executive summary", "## Problems", "## Infrastructure", "## Issue actions"):
+    for heading in (
+        "## Executive summary",
+        "## Problems",
+        "## Infrastructure",
+        "## Issue actions",
+        "## Run status",
+    ):
         assert heading in text
     assert "xychart-beta" in text
     assert "### 1. P0 · Database initialization timeout blocks startup" in text

@@ -159,6 +159,7 @@ def _worklog(data: WorklogInput, pub: Published) -> str:
         _infrastructure(data, pub),
         _issue_actions(data),
         _run_notes(data),
+        _run_status(data),
     ]
     return "\n\n".join(p for p in parts if p).rstrip() + "\n"
 
@@ -499,6 +500,37 @@ def _own_words(text: str) -> str:
 def _cell_words(text: str) -> str:
     """Our own words in a table cell: pipes and line breaks would break the table."""
     return text.replace("|", "/").replace("\n", " ")
+
+
+def _run_status(data: WorklogInput) -> str:
+    """The closing checklist an engineer's hand-written report ends with."""
+    failed = bool(data.errors)
+    done = (OperationResult.DONE, OperationResult.ADOPTED)
+    writes = [e for e in data.journal if e.operation.kind is not OperationKind.ENSURE_LABEL]
+    tally: dict[str, int] = {}
+    for entry in writes:
+        if entry.result in done:
+            key = _ACTION_WORDS[entry.operation.kind]
+        else:
+            key = _result_words(entry).split(":")[0]
+        tally[key] = tally.get(key, 0) + 1
+    actions = ", ".join(f"{key}: {n}" for key, n in tally.items()) or "nothing to do"
+    if writes and all(e.result is OperationResult.SKIPPED_DRY_RUN for e in writes):
+        actions = f"{len(writes)} actions planned, none applied (dry run, or no GitHub target)"
+    mark = "x" if data.counts.read or not failed else " "
+    lines = [
+        "## Run status",
+        "",
+        f"- [{mark}] Log collection: {data.counts.read} entries read, {data.counts.kept} kept",
+        f"- [{mark}] Clustering: {len(data.judged)} problems",
+        f"- [{' ' if failed else 'x'}] Issue sync: {actions}",
+        f"- [{' ' if failed else 'x'}] Worklog and state saved"
+        + (" (a dry run saves nothing)" if data.dry_run else ""),
+    ]
+    if failed:
+        lines.append("")
+        lines.append("The run failed (see the error above): the next run replays this window.")
+    return "\n".join(lines)
 
 
 def _run_notes(data: WorklogInput) -> str:
