@@ -51,12 +51,13 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from tests.fakes.server import LoopbackServer
 
 PROJECT = "demo-project"
 PROJECT_NUMBER = "123456789012"
@@ -112,7 +113,7 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-class FakeGcp:
+class FakeGcp(LoopbackServer):
     def __init__(self, *, project: str = PROJECT) -> None:
         self.provider = PROVIDER
         self.service_account = SERVICE_ACCOUNT
@@ -141,39 +142,12 @@ class FakeGcp:
         self._faults: list[_PageFault] = []
         self._lock = threading.Lock()
         self._counter = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> FakeGcp:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGcp:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
-        assert self._server is not None, "start the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
 
     def env(self, **overrides: str) -> dict[str, str]:
         """Runner and endpoint variables pointing at this fake (values in overrides win)."""
@@ -502,3 +476,6 @@ def _decode_body(raw: str, content_type: str) -> Any:
 def fake_gcp() -> Iterator[FakeGcp]:
     with FakeGcp() as fake:
         yield fake
+
+
+FakeGcp.handler = _Handler  # defined after the fake, which it serves

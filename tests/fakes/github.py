@@ -42,10 +42,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+from tests.fakes.server import LoopbackServer
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _sha(kind: str, data: bytes) -> str:
     return hashlib.sha1(f"{kind} {len(data)}\0".encode() + data).hexdigest()
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackServer):
     """One repository, its issues, comments, labels and a tiny git object store."""
 
     def __init__(
@@ -159,47 +160,12 @@ class FakeGitHub:
         self.protected: set[str] = set()
         self._next_number = 1
         self._next_id = 1000
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.refs[f"heads/{default_branch}"] = self._store_commit({}, [], "Initial commit")
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}"
-
-    @property
     def api_url(self) -> str:
         return self.base_url + self.prefix
-
-    def start(self) -> FakeGitHub:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.02,), daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- test helpers ----------------------------------------------------------------------
     def fail_next(
@@ -815,3 +781,6 @@ _ROUTES: list[_Route] = [
     ("GET", r"/git/blobs/([0-9a-f]+)", _Handler.get_blob, "contents"),
     ("GET", r"/contents/(.+)", _Handler.get_contents, "contents"),
 ]
+
+
+FakeGitHub.handler = _Handler  # defined after the fake, which it serves
