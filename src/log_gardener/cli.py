@@ -34,6 +34,7 @@ from log_gardener.config.inputs import (
 )
 from log_gardener.config.options import RunOptions
 from log_gardener.config.rules_file import load_rules_file, validate_config_file
+from log_gardener.core.normalize import parse_timestamp
 from log_gardener.core.plan import RunLinks
 from log_gardener.core.rules import RulesConfig, Target, default_config
 from log_gardener.core.state import parse_state
@@ -185,7 +186,9 @@ def _window_flag(value: str) -> timedelta | None:
     try:
         return parse_window(value)
     except GardenerError as error:
-        raise UsageError(error.what, fix=error.fix) from None
+        # parse_window speaks of the action input; here the user typed a flag.
+        what = error.what.replace("input `window`", "`--window`")
+        raise UsageError(what, fix=error.fix.replace("`window: ", "`--window ")) from None
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -278,7 +281,9 @@ def span_of(items: Iterable[tuple[int, object]], now: datetime) -> Window | None
     for _line, raw in items:
         if not isinstance(raw, dict):
             continue
-        moment = parse_rfc3339(raw.get("timestamp"))
+        # The entry parser's reading, so the span agrees with what the run keeps (a
+        # ``{seconds, nanos}`` timestamp included).
+        moment = parse_timestamp(raw.get("timestamp"))
         if moment is None or moment > now + FUTURE_SKEW:
             continue
         earliest = moment if earliest is None or moment < earliest else earliest

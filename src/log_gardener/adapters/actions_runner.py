@@ -10,6 +10,7 @@ plain line whose ``::``/``##[`` openings are broken.  The environment is always 
 from __future__ import annotations
 
 import enum
+import os
 import re
 import sys
 import uuid
@@ -110,6 +111,7 @@ class RunnerOutput:
 
     def __init__(self, stream: TextIO | None = None, secrets: tuple[str, ...] = ()) -> None:
         self._stream = stream
+        self._reader_gone = False
         self._secrets: list[str] = []
         for secret in secrets:
             self.add_mask(secret)
@@ -120,8 +122,16 @@ class RunnerOutput:
         return self._stream if self._stream is not None else sys.stdout
 
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        if self._reader_gone:
+            return
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            # The reader left (`log-gardener run ... | head`).  Printing is only a report:
+            # the run goes on and ends with its own exit code, its files written.
+            self._reader_gone = True
+            _discard_rest(self.stream)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -173,6 +183,20 @@ class RunnerOutput:
             yield
         finally:
             self.command("endgroup")
+
+
+def _discard_rest(stream: TextIO) -> None:
+    """Points the stream's descriptor at /dev/null, so the interpreter's final flush of
+    what is still buffered does not fail a second time at exit."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not backed by a descriptor (a test's StringIO): nothing flushes at exit
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 def add_mask(secret: str, stream: TextIO | None = None) -> None:
