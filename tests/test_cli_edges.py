@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
-from log_gardener.cli import main
+from log_gardener.adapters.actions_runner import RunnerOutput
+from log_gardener.cli import Invocation, build_parser, garden, main, options_from_args, unused_path
 
 
 def _entry(insert_id: str, seconds: int, nanos: int = 0) -> dict[str, object]:
@@ -66,3 +68,16 @@ def test_a_reader_that_leaves_does_not_turn_the_run_into_a_crash(tmp_path: Path)
     assert len(out.getvalue().splitlines()) == 2
     assert json.loads(report.read_text(encoding="utf-8"))["entries"]["read"] == 3316
     assert len(list((tmp_path / "wl").rglob("*Z-cloud-run-backend-hour.md"))) == 1
+
+
+def test_a_second_run_in_the_same_second_never_overwrites_a_worklog(tmp_path: Path) -> None:
+    assert unused_path("wl/a.md", {"wl/a.md", "wl/a-2.md"}.__contains__) == "wl/a-3.md"
+    assert unused_path("wl/a.md", set().__contains__) == "wl/a.md"
+    source = tmp_path / "entries.jsonl"
+    source.write_text(json.dumps(_entry("a", 1757944020)) + "\n", encoding="utf-8")
+    args = build_parser().parse_args(["run", "--source", f"file:{source}", "--worklog-dir", "wl"])
+    now = datetime(2025, 9, 15, 14, 0, 0, 250_000, tzinfo=UTC)
+    inv = Invocation(options_from_args(args, {}), {}, now, tmp_path, "local-1")
+    paths = [garden(inv, RunnerOutput(io.StringIO()), lambda: False).worklog_path for _ in "ab"]
+    assert paths == ["wl/2025/09/15/140000Z-entries.md", "wl/2025/09/15/140000Z-entries-2.md"]
+    assert all((tmp_path / path).is_file() for path in paths)

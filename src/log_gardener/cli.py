@@ -468,7 +468,10 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
             feeds, preflight = [], error
     else:
         feeds, label = file_feeds(options, inv.now, inv.base)
-    worklog_path = worklog_file_path(options.worklog_dir, inv.now, label)
+    worklog_path = unused_path(
+        worklog_file_path(options.worklog_dir, inv.now, label),
+        lambda path: _file_exists(tracker, inv.base, path),
+    )
     links = RunLinks(
         run_id=inv.run_id,
         run_url=inv.run_url,
@@ -493,6 +496,21 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
         outcome = run(replace(settings, assign=assign), feeds, tracker, state_text, preflight)
     _write_local(outcome, options, inv.base)
     return outcome
+
+
+def unused_path(path: str, exists: Callable[[str], bool]) -> str:
+    """A worklog is never overwritten: a second run in the same second gets ``-2``, ``-3``..."""
+    stem, candidate, number = path.removesuffix(".md"), path, 1
+    while exists(candidate):
+        number += 1
+        candidate = f"{stem}-{number}.md"
+    return candidate
+
+
+def _file_exists(tracker: IssueTracker | None, base: Path, path: str) -> bool:
+    if tracker is not None:
+        return tracker.read_file(path) is not None
+    return (base / path).exists()
 
 
 def _worklog_url(github: GitHubTarget | None, tracker: IssueTracker | None, path: str) -> str:

@@ -420,7 +420,10 @@ def _render(
     outcome: RunOutcome,
     window: Window,
 ) -> None:
-    path = worklog_file_path(settings.worklog_dir, settings.now, settings.target_label)
+    # The caller may have picked another name (never overwrite an earlier run's worklog).
+    path = settings.links.worklog_path or worklog_file_path(
+        settings.worklog_dir, settings.now, settings.target_label
+    )
     links = issue_links(gathered.existing, gathered.journal, gathered.issue_for)
     policy = settings.config.redaction
     bare = replace(settings.config.issues, title_format="{title}")
