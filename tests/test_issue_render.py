@@ -357,3 +357,30 @@ def test_dashboard_stays_under_the_limit() -> None:
     assert body.index("| [issue 1999](1999) |") < body.index(
         "| [issue 1998](1998) |"
     )  # most events first
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("{priority} {title} ({count} in {service})", "P2 Payments failing (42 in checkout)"),
+        ("{{{priority}}} {title} {{count}}", "{P2} Payments failing {count}"),
+    ],
+)
+def test_title_format_fills_count_and_service_and_unescapes_braces(fmt: str, expected: str) -> None:
+    judged = _judged(judge={"title": "Payments failing"}, count=42)
+    assert judged.cluster.services == ("checkout",)
+    policy = IssuePolicy(title_format=fmt)
+    assert issue_title(policy, judged, RED) == expected
+    assert problem_text(policy, expected) == "Payments failing"
+
+
+def test_title_does_not_repeat_an_exception_type_the_template_starts_with() -> None:
+    judged = _judged(
+        template="TypeError: Cannot read properties of undefined",
+        exception_type="TypeError",
+        judge={"title": ""},
+    )
+    assert judged.cluster.exception_type == "TypeError"
+    assert issue_title(IssuePolicy(), judged, RED) == (
+        "GCP-ongoing | P2 | TypeError: Cannot read properties of undefined"
+    )

@@ -115,8 +115,31 @@ def _title_text(judged: JudgedCluster, redaction: RedactionPolicy, limit: int) -
     if judged.judgement.title:
         return plain_title(judged.judgement.title, limit)
     c = judged.cluster
-    raw = f"{c.exception_type}: {c.template}" if c.exception_type else c.template
+    typed = c.exception_type and not c.template.startswith(f"{c.exception_type}:")
+    raw = f"{c.exception_type}: {c.template}" if typed else c.template
     return plain_title(redact(raw, redaction), limit) or "Unnamed problem"
+
+
+# ``{name}`` placeholders and ``{{``/``}}`` escapes, as the rules file accepts them.
+_FORMAT_PART = re.compile(r"\{\{|\}\}|\{([a-z_]+)\}")
+
+
+def _fill(fmt: str, values: dict[str, str]) -> str:
+    """One pass, so a value holding ``{title}`` is never filled in again."""
+
+    def part(found: re.Match[str]) -> str:
+        token = found.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        return values.get(found.group(1), token)
+
+    return _FORMAT_PART.sub(part, fmt)
+
+
+def _service_text(services: Sequence[str], redaction: RedactionPolicy) -> str:
+    # Service names come from the logs' resource labels: redacted and made inert like a title.
+    first = plain_title(redact(services[0], redaction), 63) if services else ""
+    return f"{first} +{len(services) - 1}" if len(services) > 1 else first
 
 
 def issue_title(
@@ -125,12 +148,16 @@ def issue_title(
     """``title_format`` filled in; never raw log text; at most 256 characters."""
     rules = RedactionPolicy() if redaction is None else redaction
     fmt = policy.title_format if "{title}" in policy.title_format else "{title}"
-    frame = fmt.replace("{status}", judged.status.value).replace(
-        "{priority}", judged.judgement.priority.label
-    )
-    room = max(TITLE_LIMIT - len(frame.replace("{title}", "")), 16)
-    title = frame.replace("{title}", _title_text(judged, rules, room))
-    return title[:TITLE_LIMIT]
+    values = {
+        "status": judged.status.value,
+        "priority": judged.judgement.priority.label,
+        "count": str(judged.cluster.count),
+        "service": _service_text(sorted(judged.cluster.services), rules),
+        "title": "",
+    }
+    room = max(TITLE_LIMIT - len(_fill(fmt, values)), 16)
+    values["title"] = _title_text(judged, rules, room)
+    return _fill(fmt, values)[:TITLE_LIMIT]
 
 
 # --- the issue body ----------------------------------------------------------------------
@@ -463,12 +490,29 @@ def problem_text(policy: IssuePolicy, title: str) -> str:
     it does not follow the format, e.g. after a person renamed the issue)."""
     if "{title}" not in policy.title_format:
         return title
-    pattern = re.escape(policy.title_format)
-    for name in ("status", "priority"):
-        pattern = pattern.replace(re.escape("{" + name + "}"), "[A-Za-z0-9-]+")
-    pattern = pattern.replace(re.escape("{title}"), "(?P<title>.*)", 1)
-    found = re.fullmatch(pattern, title, re.DOTALL)
+    found = re.fullmatch(_title_pattern(policy.title_format), title, re.DOTALL)
     return found["title"] if found and found["title"] else title
+
+
+_PART_PATTERNS = {"status": "[A-Za-z0-9-]+", "priority": "[A-Za-z0-9-]+", "count": "[0-9]+"}
+
+
+def _title_pattern(fmt: str) -> str:
+    """A regex matching titles made from ``fmt``; its first ``{title}`` is the group."""
+    parts, position, titled = [], 0, False
+    for found in _FORMAT_PART.finditer(fmt):
+        parts.append(re.escape(fmt[position : found.start()]))
+        name = found.group(1)
+        if name is None:
+            parts.append(re.escape(found.group(0)[0]))
+        elif name == "title" and not titled:
+            parts.append("(?P<title>.*)")
+            titled = True
+        else:
+            parts.append(_PART_PATTERNS.get(name, ".*?"))
+        position = found.end()
+    parts.append(re.escape(fmt[position:]))
+    return "".join(parts)
 
 
 def _dashboard_row(row: DashboardRow) -> str:
