@@ -9,6 +9,7 @@ from pathlib import Path
 
 from log_gardener.adapters.actions_runner import RunnerOutput
 from log_gardener.cli import Invocation, build_parser, garden, main, options_from_args, unused_path
+from log_gardener.errors import ConfigError, GitHubError
 
 
 def _entry(insert_id: str, seconds: int, nanos: int = 0) -> dict[str, object]:
@@ -81,3 +82,11 @@ def test_a_second_run_in_the_same_second_never_overwrites_a_worklog(tmp_path: Pa
     paths = [garden(inv, RunnerOutput(io.StringIO()), lambda: False).worklog_path for _ in "ab"]
     assert paths == ["wl/2025/09/15/140000Z-entries.md", "wl/2025/09/15/140000Z-entries-2.md"]
     assert all((tmp_path / path).is_file() for path in paths)
+
+
+def test_an_annotation_title_never_shows_a_private_class_name() -> None:
+    class _Private(GitHubError):
+        pass
+
+    assert _Private("GitHub answered 401").title == "GitHubError"
+    assert ConfigError("bad").title == "ConfigError"

@@ -45,8 +45,9 @@ class GardenerError(Exception):
 
     @property
     def title(self) -> str:
-        """One line for an ``::error::`` annotation title."""
-        return type(self).__name__
+        """One line for an ``::error::`` annotation title: the nearest public class name (an
+        adapter's private subclass such as ``_ApiError`` reads as its public parent)."""
+        return next(c.__name__ for c in type(self).__mro__ if not c.__name__.startswith("_"))
 
 
 class UsageError(GardenerError):
