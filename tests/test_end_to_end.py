@@ -259,3 +259,20 @@ def test_dry_run_with_github_makes_zero_write_requests(
         report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
         assert report["dry_run"] is True
         assert report["clusters"][0]["issue_action"] == ["create-issue"]
+
+
+def test_window_alone_counts_back_from_the_files_last_entry(tmp_path: Path) -> None:
+    code, _ = run_cli(demo_args(tmp_path, "--window", "30m"))
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["window"] == {"start": "2025-09-15T14:16:59Z", "end": "2025-09-15T14:46:59Z"}
+    assert report["entries"]["skipped_outside_window"] > 0
+    assert report["clusters"], "an old export is read in its own time, not skipped whole"
+
+
+def test_max_entries_caps_a_file_source_and_says_so(tmp_path: Path) -> None:
+    code, _ = run_cli(demo_args(tmp_path, "--max-entries", "100"))
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["entries"]["read"] == 100
+    assert any("max-entries (100) reached" in note for note in report["notes"])

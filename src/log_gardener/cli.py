@@ -59,7 +59,7 @@ from log_gardener.pipeline import (
     state_path,
     worklog_file_path,
 )
-from log_gardener.ports import FetchReport, IssueTracker
+from log_gardener.ports import EntrySource, FetchReport, IssueTracker
 
 DEFAULT_CONFIG = ".github/log-gardener.yml"
 ACTION_REPORT = ".log-gardener/report.json"  # relative to the workspace
@@ -309,16 +309,54 @@ class _ListSource:
 
 def file_feeds(options: RunOptions, now: datetime, base: Path) -> tuple[list[Feed], str]:
     severity = _severity_or(options.min_severity, Severity.WARNING)
-    window = explicit_window(options, now)
     if options.source == "-":
         items = list(FileSource("-").entries(None))
-        source = _ListSource(items)
-        window = window or span_of(items, now) or Window(now, now)
-        return [Feed("stdin", source, window, severity)], "stdin"
-    path = str(base / options.source.removeprefix("file:"))
-    window = window or span_of(FileSource(path).entries(None), now) or Window(now, now)
-    label = options.service or Path(path).stem
-    return [Feed(label, FileSource(path), window, severity)], label
+        source: EntrySource = _ListSource(items)
+        label = "stdin"
+        span = span_of(items, now)
+    else:
+        path = str(base / options.source.removeprefix("file:"))
+        source = FileSource(path)
+        label = options.service or Path(path).stem
+        span = span_of(FileSource(path).entries(None), now)
+    window = file_window(options, now, span)
+    capped = _Capped(source, options.max_entries)
+    return [Feed(label, capped, window, severity)], label
+
+
+def file_window(options: RunOptions, now: datetime, span: Window | None) -> Window:
+    """A saved export is read in its own time: ``--window`` alone counts back from the file's
+    last entry (not from now, which would skip an old export whole)."""
+    only_length = options.window is not None and options.since is None and options.until is None
+    if only_length and span is not None and options.window is not None:
+        return Window(span.end - options.window, span.end)
+    return explicit_window(options, now) or span or Window(now, now)
+
+
+class _Capped:
+    """``max-entries`` for any source: stop reading past the cap and say so."""
+
+    def __init__(self, inner: EntrySource, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._truncated = False
+
+    def entries(self, window: Window | None) -> Iterator[tuple[int, object | MalformedEntry]]:
+        for count, item in enumerate(self._inner.entries(window)):
+            if count >= self._limit:
+                self._truncated = True
+                return
+            yield item
+
+    def report(self) -> FetchReport:
+        report = self._inner.report()
+        if not self._truncated:
+            return report
+        return replace(
+            report,
+            truncated=True,
+            note=f"max-entries ({self._limit}) reached: the rest of the input was not read.",
+        )
 
 
 def gcp_feeds(

@@ -278,12 +278,13 @@ def _ingest(
 
 def _note_fetch(key: str, gathered: _Gathered) -> None:
     report = gathered.fetches[key]
-    if report.truncated:
-        reached = f" up to {report.reached}" if report.reached else ""
+    if report.truncated and report.reached:
         gathered.notes.append(
-            f"Target {key}: the window was truncated{reached}; the next run continues from there. "
-            + report.note
+            f"Target {key}: the window was truncated at {report.reached}; the next run "
+            f"continues from there. {report.note}".rstrip()
         )
+    elif report.truncated:
+        gathered.notes.append(f"Target {key}: the window was truncated. {report.note}".rstrip())
     elif report.note:
         gathered.notes.append(f"Target {key}: {report.note}")
 
