@@ -24,7 +24,8 @@ _SIGNALS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("request timed out", ("the request has been terminated because it has reached the maximum",)),
     ("no available instance", ("no available instance",)),
 )
-_CHEAP_HINTS = ("ontainer", "robe", "emory", "hut", "SIGTERM", "OOM", "instance", "request")
+# A message without any of these substrings holds no platform signal (a cheap first test).
+SIGNAL_HINTS = ("ontainer", "robe", "emory", "hut", "SIGTERM", "OOM", "instance", "request")
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,22 @@ class InfraTracker:
     _status: Counter[str] = field(default_factory=Counter)
 
     def observe(self, record: LogRecord) -> None:
-        if record.revision:
-            self._see_revision(record.revision, record.timestamp)
-        if record.http is not None and record.http.status is not None:
+        status = record.http.status if record.http is not None else None
+        self.observe_parts(record.revision, record.timestamp, status, record.message)
+
+    def observe_parts(
+        self, revision: str, timestamp: datetime, http_status: int | None, message: str
+    ) -> None:
+        """``observe`` for an entry that was only glanced at (never built into a record)."""
+        if revision:
+            self._see_revision(revision, timestamp)
+        if http_status is not None:
             self._status["requests"] += 1
-            if record.http.status >= 500:
+            if http_status >= 500:
                 self._status["5xx"] += 1
-            elif record.http.status >= 400:
+            elif http_status >= 400:
                 self._status["4xx"] += 1
-        message = record.message
-        if len(message) > 400 or not any(hint in message for hint in _CHEAP_HINTS):
+        if len(message) > 400 or not any(hint in message for hint in SIGNAL_HINTS):
             return
         found = _EXIT.search(message)
         if found:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraTracker
-from log_gardener.core.normalize import normalize_entry
+from log_gardener.core.normalize import Glance, glance_below, normalize_entry
 from log_gardener.core.rules import RulesConfig, custom_group_key
 from log_gardener.model import LogRecord, MalformedEntry, Severity, Window
 
@@ -73,6 +73,13 @@ class Ingestor:
 
     def add(self, line_no: int, raw: object) -> None:
         self._counts["read"] += 1
+        if type(raw) is dict and self.min_severity > Severity.DEFAULT:
+            # Most entries of a real hour are below the minimum (INFO request logs): they are
+            # counted and shown to the platform signals without building a record.
+            glance = glance_below(raw, self.min_severity)
+            if glance is not None:
+                self._skip_below(glance)
+                return
         record = raw if isinstance(raw, MalformedEntry) else normalize_entry(raw, line_no)
         if isinstance(record, MalformedEntry):
             self._malformed(record)
@@ -94,6 +101,16 @@ class Ingestor:
             self._counts["duplicates"] += 1
             return
         self._keep(record)
+
+    def _skip_below(self, glance: Glance) -> None:
+        # The same steps as ``add`` for such an entry: window, platform signals, severity.
+        if self.window is not None and not self.window.contains(glance.timestamp):
+            self._counts["skipped_window"] += 1
+            return
+        self.infra.observe_parts(
+            glance.revision, glance.timestamp, glance.http_status, glance.message
+        )
+        self._counts["skipped_severity"] += 1
 
     def _malformed(self, entry: MalformedEntry) -> None:
         self._counts["malformed"] += 1

@@ -26,7 +26,9 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import NamedTuple
 
+from log_gardener.core.infra import SIGNAL_HINTS
 from log_gardener.core.stacktrace import ParsedTrace, looks_like_trace, parse_stack_trace
 from log_gardener.model import HttpInfo, LogRecord, MalformedEntry, Severity, StackFrame
 
@@ -129,7 +131,81 @@ def _normalize(
     )
 
 
+class Glance(NamedTuple):
+    """What the ingest step needs of an entry it is about to skip for its severity."""
+
+    timestamp: datetime
+    severity: Severity
+    revision: str
+    http_status: int | None
+    message: str
+
+
+def glance_below(entry: dict[str, object], minimum: Severity) -> Glance | None:
+    """A ``Glance`` at an entry whose severity is below ``minimum``, or None.
+
+    None means "normalize it the full way": the severity is not below the minimum or not
+    spelled exactly as the API does, the timestamp is absent, or the entry would be malformed
+    (the full way then says why).  For an entry glanced at, the fields are those
+    ``normalize_entry`` would give: the same helpers compute them; only the record is not built
+    and the fields nobody reads for a skipped entry are not looked at.
+    """
+    raw_severity = entry.get("severity")
+    if raw_severity is None:
+        severity = Severity.DEFAULT
+    elif type(raw_severity) is str and raw_severity in _SEVERITIES:
+        severity = _SEVERITIES[raw_severity]
+    else:
+        return None
+    if severity >= minimum:
+        return None
+    raw_timestamp = entry.get("timestamp")
+    if raw_timestamp is None:
+        return None
+    timestamp = parse_timestamp(raw_timestamp)
+    if timestamp is None:
+        return None
+    try:
+        return _glance(entry, timestamp, severity)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        return None  # the full way turns the same failure into a MalformedEntry
+
+
+def _glance(entry: dict[str, object], timestamp: datetime, severity: Severity) -> Glance | None:
+    text = entry.get("textPayload")
+    if (
+        type(text) is str
+        and "jsonPayload" not in entry
+        and not _has_hint(text)
+        and not looks_like_trace(text)
+    ):
+        # The message is a line of this text, and only a message holding a hint matters to
+        # the platform signals: no payload to build.
+        message = ""
+    else:
+        payload = _payload(entry)
+        if payload is None:
+            return None
+        message = payload.message
+    # Evaluated for what they may raise, as the full way evaluates them.
+    _source_location(entry.get("sourceLocation"))
+    http = _http(entry.get("httpRequest"))
+    resource = _mapping(entry.get("resource"))
+    labels = _string_map(entry.get("labels"))
+    _, revision, _ = _workload(
+        _text(resource.get("type")), _string_map(resource.get("labels")), labels
+    )
+    status = http.status if http is not None else None
+    return Glance(timestamp, severity, revision, status, message)
+
+
 _SEVERITIES = {severity.name: severity for severity in Severity}  # exact API spellings first
+
+
+def _has_hint(text: str) -> bool:
+    return any(hint in text for hint in SIGNAL_HINTS)
+
+
 _RECORD_FIELDS = frozenset(field.name for field in dataclasses.fields(LogRecord))
 
 
