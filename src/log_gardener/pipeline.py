@@ -458,6 +458,13 @@ def _render(
     outcome.summary_markdown = render_job_summary(data, settings.links.worklog_url)
     outcome.report = report_document(data, gathered.planned)
     state = _next_state(settings, feeds, gathered, window, path)
+    state = replace(
+        state,
+        clusters={
+            fp: replace(known, title=titles.get(fp, known.title))
+            for fp, known in state.clusters.items()
+        },
+    )
     open_problems = _open_problems(gathered)
     listed = replace(
         state, clusters={fp: state.clusters[fp] for fp in open_problems if fp in state.clusters}

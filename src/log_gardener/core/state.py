@@ -40,6 +40,7 @@ class KnownCluster:
     priority: Priority | None = None  # last published priority (for "priority raised")
     revisions: tuple[str, ...] = ()  # revisions already reported (for "new revision affected")
     history: tuple[RunCount, ...] = ()
+    title: str = ""  # the published problem title (rule title or sanitized template)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def published(state: GardenerState, clean: Callable[[str], str]) -> GardenerStat
             logger=clean(known.logger),
             service=clean(known.service),
             exception_type=clean(known.exception_type),
+            title=clean(known.title),
             revisions=tuple(clean(r) for r in known.revisions),
         )
         for fp, known in state.clusters.items()
@@ -144,6 +146,7 @@ def _cluster_to_json(known: KnownCluster) -> dict[str, Any]:
             {"run_id": h.run_id, "window_end": _time(h.window_end), "count": h.count}
             for h in known.history[-HISTORY_LIMIT:]
         ],
+        "title": known.title,
     }
 
 
@@ -165,6 +168,7 @@ def _cluster_from_json(data: Mapping[str, Any]) -> KnownCluster:
             RunCount(str(h["run_id"]), _required_time(h["window_end"]), int(h["count"]))
             for h in data.get("history", [])
         ),
+        title=str(data.get("title", "")),
     )
 
 
