@@ -61,7 +61,12 @@ _HOMOGLYPHS = str.maketrans(
     "авсдеһіјкмнорѕтухԁԛԝАВСЕНІЈКМНОРЅТХΑΒΕΖΗΙΚΜΝΟΡΤΥΧαορνуɡ",
     "abcdehijkmhopstyxdqwABCEHIJKMHOPSTXABEZHIKMNOPTYXaopvyg",
 )
-_SHADOW_SPECIAL = re.compile(r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|[^\x00-\x7f]")
+# ``%E2%80%8B`` (a percent-encoded zero-width space) and ``&#8203;`` split a token as well as
+# the character itself does, so whole UTF-8 sequences and numeric entities are decoded too.
+_SHADOW_SPECIAL = re.compile(
+    r"%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){1,3}|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}"
+    r"|&#(?:[xX][0-9A-Fa-f]{1,6}|[0-9]{1,7});|[^\x00-\x7f]"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -79,12 +84,28 @@ def _fold(char: str) -> str:
     return compat if compat.isascii() and compat.isprintable() and len(compat) <= 3 else char
 
 
+def _escaped_char(escape: str) -> str | None:
+    if escape.startswith("&#"):
+        digits = escape[2:-1]
+        code = int(digits[1:], 16) if digits[0] in "xX" else int(digits)
+        return chr(code) if code <= 0x10FFFF else None
+    if escape[0] == "%" and len(escape) > 3:
+        try:
+            return bytes(int(byte, 16) for byte in escape[1:].split("%")).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return chr(int(escape[1:] if escape[0] == "%" else escape[2:], 16))
+
+
 def _decode_escape(escape: str) -> str | None:
-    """``%XX`` or ``\\uXXXX`` as the character it encodes, when that matters for detection."""
-    char = chr(int(escape[1:] if escape[0] == "%" else escape[2:], 16))
+    """``%XX``, ``%XX%XX..`` (UTF-8), ``\\uXXXX`` or ``&#N;`` as the character it encodes,
+    when that matters for detection."""
+    char = _escaped_char(escape)
+    if char is None or len(char) != 1:
+        return None
     if 0x20 <= ord(char) < 0x7F:
         return char
-    if escape[0] == "\\" and not char.isascii():
+    if not char.isascii() and (escape[0] != "%" or len(escape) > 3):
         return _fold(char) if _fold(char) != char else None
     return None
 
@@ -209,6 +230,24 @@ _CARD = re.compile(r"(?<![\d.,])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d])")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
 )
+# Lowercase IBANs ("iban=fr14...") only with a country that issues them: a lowercase word with
+# two digits after two letters is otherwise too common (hashes, ids) to trust one check digit.
+_IBAN_COUNTRIES = frozenset(
+    re.findall(
+        r"[a-z]{2}",
+        "ad ae al at az ba be bg bh br by ch cr cy cz de dk do ee eg es fi fo fr gb ge gi gl gr gt"
+        " hr hu ie il iq is it jo kw kz lb lc li lt lu lv ly mc md me mk mr mt mu nl no pk pl ps pt"
+        " qa ro rs sa sc se si sk sm st sv tl tn tr ua va vg xk",
+    )
+)
+_IBAN_LOWER = re.compile(
+    r"(?<![A-Za-z0-9])[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?(?![A-Za-z0-9])"
+)
+# A secret-named command-line flag and its value: "--password hunter2", "-token abc".
+_FLAG_VALUE = re.compile(
+    r"(?<![\w-])--?(?P<key>[A-Za-z][\w-]{0,40})[ \t]+(?P<value>[^\s\-\"'][^\s\"']*)"
+)
+_VERSION_WORD = re.compile(r"(?i:version|ver|release|build|v)[ \t:=]*\Z")
 _IPV4 = re.compile(
     r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
     r"(?![\w]|\.\d)"
@@ -277,6 +316,10 @@ def _iban_ok(candidate: str) -> bool:
         return False
     rearranged = compact[4:] + compact[:4]
     return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def _iban_lower_ok(candidate: str) -> bool:
+    return candidate[:2] in _IBAN_COUNTRIES and _iban_ok(candidate.upper())
 
 
 def _phone_ok(candidate: str) -> bool:
@@ -456,6 +499,7 @@ _NOT_SECRET_WORDS = frozenset(
     ]
 )
 _PHONE_KEYS = frozenset({"phone", "mobile", "msisdn", "tel", "telephone", "phonenumber", "cell"})
+_NUMBER = frozenset({"number", "no", "num", "nr", "e164", "nbr"})
 _CARD_KEYS = frozenset(
     {"cvc", "cvv", "cvv2", "cvn", "pan", "cardnumber", "ccnumber", "card_number"}
 )
@@ -478,7 +522,8 @@ def _key_kind(key: str, extra_keys: frozenset[str]) -> str | None:
         return None
     if joined in extra_keys:
         return "password"
-    if joined in _PHONE_KEYS or words[-1] in _PHONE_KEYS:
+    phone_words = any(word in _PHONE_KEYS for word in words)
+    if joined in _PHONE_KEYS or words[-1] in _PHONE_KEYS or (phone_words and words[-1] in _NUMBER):
         return "phone"
     if joined in _CARD_KEYS or words[-1] in _CARD_KEYS:
         return "card"
@@ -512,7 +557,8 @@ def _key_value_pattern(extra_keys: frozenset[str]) -> re.Pattern[str]:
     hint = _KEY_HINT + "".join("|" + re.escape(key) for key in sorted(extra_keys))
     key = r"(?P<key>(?=[\w.$-]{0,64}?(?i:" + hint + r"))[A-Za-z_$][\w.$-]{0,63})"
     quoted_key = r"(?P<kq>\\*[\"'])" + key + r"(?P=kq)"
-    bare_key = r"(?<![\w.$-])" + key.replace("?P<key>", "?P<bkey>")
+    # Not inside a longer name, but a CLI flag's dashes may precede it ("--db-password=x").
+    bare_key = r"(?<![\w.$])(?<![\w.$]-)" + key.replace("?P<key>", "?P<bkey>")
     return re.compile(
         r"(?:"
         + quoted_key
@@ -555,6 +601,8 @@ def _key_value_spans(
         if found.start() < covered:
             continue
         key = found["key"] or found["bkey"]
+        if shadow.endswith("://", 0, found.start()):
+            continue  # user:password@host: url-credentials covers exactly the userinfo
         kind = _key_kind(key, extra)
         if kind is None:
             continue
@@ -607,6 +655,24 @@ def _email_finder(shadow: str) -> Iterator[_Span]:
         yield _Span(found.start(), found.end(), "email")
 
 
+def _flag_finder(shadow: str) -> Iterator[_Span]:
+    for found in _FLAG_VALUE.finditer(shadow):
+        kind = _key_kind(found["key"], frozenset())
+        value = found["value"]
+        if kind is None or _prose_word(value) or value.lower() in _NOT_VALUES:
+            continue
+        yield _Span(found.start("value"), found.end("value"), kind)
+
+
+def _ipv4_finder(shadow: str) -> Iterator[_Span]:
+    for found in _IPV4.finditer(shadow):
+        if not _ipv4_ok(found.group()):
+            continue
+        if _VERSION_WORD.search(shadow, max(0, found.start() - 10), found.start()):
+            continue  # "version 1.2.3.4" is a version that happens to have four parts
+        yield _Span(found.start(), found.end(), "ip")
+
+
 def _url_token_ok(candidate: str) -> bool:
     return _credential_shaped(candidate) and any(char.isdigit() for char in candidate)
 
@@ -636,12 +702,14 @@ def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
         _regex_finder("phone", _PHONE_NANP),
         _regex_finder("card", _CARD, _card_ok),
         _regex_finder("iban", _IBAN, _iban_ok),
+        _regex_finder("iban", _IBAN_LOWER, _iban_lower_ok),
+        _flag_finder,
         _regex_finder("mac", _MAC),
         _user_path_finder,
         _regex_finder("high-entropy", _ENTROPY_CANDIDATE, _looks_random),
     ]
     if policy.ip_addresses:
-        finders += [_regex_finder("ip", _IPV4, _ipv4_ok), _regex_finder("ip", _IPV6, _ipv6_ok)]
+        finders += [_ipv4_finder, _regex_finder("ip", _IPV6, _ipv6_ok)]
     for extra in policy.extra_patterns:
         try:
             compiled = re.compile(extra.regex)
