@@ -71,8 +71,17 @@ class Published:
         return inline_text(self._clean(text)) if text else "-"
 
     def block(self, text: str, info: str = "text") -> str:
-        clipped = text if len(text) <= SAMPLE_LIMIT else text[:SAMPLE_LIMIT] + "\n[... trimmed]"
-        return code_block(self._clean(clipped), info)
+        # Redacted before it is cut: a secret straddling the cut would leave a head too short
+        # to recognise as one.  Only a head is redacted (a sample may be 256 KiB), long enough
+        # that what is shown ends well before the head's own cut, however much was replaced.
+        head = 2 * SAMPLE_LIMIT
+        cleaned = self._clean(text[:head])
+        while head < len(text) and len(cleaned) < SAMPLE_LIMIT + 200:
+            head *= 4
+            cleaned = self._clean(text[:head])
+        if len(cleaned) > SAMPLE_LIMIT:
+            cleaned = cleaned[:SAMPLE_LIMIT] + "\n[... trimmed]"
+        return code_block(cleaned, info)
 
 
 _MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
