@@ -119,6 +119,8 @@ _TITLE_REPLACEMENTS = str.maketrans(
 )
 _TITLE_GH_REF = re.compile(r"\b(GH)-(?=\d)", re.IGNORECASE)
 _TITLE_COMMAND = re.compile(r"::")
+# "&#64;octocat" or "&commat;" would read as "@" wherever a title is rendered as HTML.
+_TITLE_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]{1,32};)")
 # GitHub links commit SHAs (7 to 40 hex digits) in titles too: keep six and an ellipsis.
 _TITLE_SHA = re.compile(
     r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])([0-9a-f]{6})[0-9a-f]{1,34}\b", re.I
@@ -140,6 +142,7 @@ def plain_title(text: str, limit: int = 120) -> str:
     kept = kept.replace("://", "[:]//")  # defanged: no autolink
     kept = _TITLE_SHA.sub("\\1\u2026", kept)
     kept = _TITLE_COMMAND.sub(": :", kept)
+    kept = _TITLE_ENTITY.sub("\uff06", kept)  # fullwidth ampersand: no entity
     kept = " ".join(kept.split())
     limit = max(limit, 1)
     return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "\u2026"
