@@ -338,6 +338,8 @@ def _ipv6_ok(candidate: str) -> bool:
     except ValueError:
         return False
     groups = [group for group in address_text.split(":") if group]
+    if not groups:
+        return False  # "::" alone is punctuation ("Foo :: bar"), not an address
     # "a::b" or "0A::add" are more often code or escapes than addresses
     plausible = len(groups) >= 3 or (len(groups[0]) >= 3 and any(c.isdigit() for c in groups[0]))
     return plausible and not address.is_loopback and not address.is_unspecified
