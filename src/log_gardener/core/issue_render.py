@@ -288,6 +288,10 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _unredacted(value: str) -> bool:
+    return redact(value) == value
+
+
 def logs_explorer_filter(judged: JudgedCluster) -> str:
     """A Logging query for this cluster built only from values that pass strict shape checks
     (service names, an exception type that is an identifier, times): log text that does not
@@ -299,10 +303,16 @@ def logs_explorer_filter(judged: JudgedCluster) -> str:
     if len(types) == 1 and _NAME.fullmatch(next(iter(types)).replace("_", "-")):
         resource_type = next(iter(types))
         clauses.append(f'resource.type="{resource_type}"')
-        services = [s for s in c.services if _NAME.fullmatch(s)]
+        services = [s for s in c.services if _NAME.fullmatch(s) and _unredacted(s)]
         if resource_type == "cloud_run_revision" and len(services) == 1:
             clauses.append(f'resource.labels.service_name="{services[0]}"')
-    if c.exception_type and _IDENTIFIER.fullmatch(c.exception_type):
+    # A secret can be shaped like an identifier ("ghp_..." where a traceback names the type):
+    # a URL is never redacted later, so a value with anything to redact stays out of it.
+    if (
+        c.exception_type
+        and _IDENTIFIER.fullmatch(c.exception_type)
+        and _unredacted(c.exception_type)
+    ):
         clauses.append(f'"{c.exception_type}"')
     clauses.append(f'timestamp>="{_rfc3339(c.first_seen - timedelta(minutes=1))}"')
     clauses.append(f'timestamp<="{_rfc3339(c.last_seen + timedelta(minutes=1))}"')
