@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +38,10 @@ from typing import Any
 import datasets
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT.parent / "src"))
+sys.path.insert(0, os.environ.get("BENCH_SRC") or str(ROOT.parent / "src"))
+# The hot modules a --compiled run builds with mypyc (model.py stays interpreted: the record
+# fast path in normalize builds LogRecord through object.__new__, which a native class refuses).
+COMPILED = ("normalize", "fingerprint", "cluster", "ingest", "infra", "stacktrace")
 
 TARGET_RATIO = 3.0
 TARGET_TEXT_RATE = 100_000
@@ -171,9 +176,15 @@ def _drain(path: Path) -> int:
     return count
 
 
-def _subprocess(engine: str, path: Path, minimum: str = "DEFAULT") -> dict[str, Any]:
+def _subprocess(
+    engine: str, path: Path, minimum: str = "DEFAULT", src: Path | None = None
+) -> dict[str, Any]:
+    env = dict(os.environ)
+    if src is not None:
+        env["BENCH_SRC"] = str(src)  # instead of the checkout's src: the compiled copy
     output = subprocess.run(
         [sys.executable, __file__, "--engine", engine, "--input", str(path), "--min", minimum],
+        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -183,12 +194,27 @@ def _subprocess(engine: str, path: Path, minimum: str = "DEFAULT") -> dict[str, 
     return result
 
 
+def _compile(where: Path) -> Path:
+    """A copy of ``src`` with ``COMPILED`` built by mypyc in place; returns its ``src``."""
+    src = where / "src"
+    shutil.copytree(ROOT.parent / "src", src)
+    mypyc = Path(sys.executable).with_name("mypyc")
+    modules = [f"log_gardener/core/{name}.py" for name in COMPILED]
+    subprocess.run([str(mypyc), *modules], cwd=src, check=True, capture_output=True)
+    return src
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=("ours", "drain"), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--min", default="DEFAULT", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help="also run ours with the hot core modules compiled by mypyc (needs a C compiler)",
+    )
     args = parser.parse_args()
     if args.engine:
         print(json.dumps(run_engine(args.engine, args.input, args.min)))
@@ -203,11 +229,20 @@ def main() -> int:
         text = _subprocess("ours", text_path)
         hour = _subprocess("ours", info_path, "WARNING")
         drain = _subprocess("drain", path)
+        compiled = []
+        if args.compiled:
+            src = _compile(Path(tmp) / "compiled")
+            compiled = [
+                ("mypyc: log-gardener", _subprocess("ours", path, src=src)),
+                ("mypyc: text only", _subprocess("ours", text_path, src=src)),
+                ("mypyc: 85% INFO *", _subprocess("ours", info_path, "WARNING", src)),
+            ]
     rows = (
         ("log-gardener", ours),
         ("log-gardener, text only", text),
         ("log-gardener, 85% INFO *", hour),
         ("Drain3 (default)", drain),
+        *compiled,
     )
     print(f"{'engine':<26}{'entries':>10}{'seconds':>9}{'entries/s':>11}{'peak RSS':>10}")
     for name, result in rows:
