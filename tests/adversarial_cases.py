@@ -1042,7 +1042,258 @@ def _cases() -> list[Case]:
     )
     t = gh("p")
     add("X11", "structure", text="line one\n" * 300 + t + "\nlast", must_not_appear=(t, mid(t)))
+    _round_two(add)
     return c
+
+
+def _round_two(add: Any) -> None:
+    """Other places log text comes from: connection strings, exception types, protoPayload,
+    httpRequest, sourceLocation, labels, logName, keys; and more unicode."""
+    pw = rand(10) + "!" + rand(4)
+    add(
+        "R01",
+        "secret",
+        text=f"SqlException: Server=db01;Database=sales;User Id=sa;Password={pw};Encrypt=true",
+        must_not_appear=(pw, pw[:10]),
+        should_appear=("SqlException", "Database=sales"),
+    )
+    key = base64.b64encode(rand(64).encode()).decode()
+    add(
+        "R02",
+        "secret",
+        text=f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={key};EndpointSuffix=core.windows.net",
+        must_not_appear=(key, mid(key)),
+        should_appear=("core.windows.net",),
+    )
+    block, _body = pem("", 3)
+    sa = base64.b64encode(
+        json.dumps({"type": "service_account", "private_key": block}).encode()
+    ).decode()
+    add(
+        "R03",
+        "secret",
+        payload={"message": "env", "GOOGLE_APPLICATION_CREDENTIALS_JSON_B64": sa},
+        must_not_appear=(sa, mid(sa)),
+    )
+    t = gh("p")
+    add(
+        "R04",
+        "secret",
+        text=f'Traceback (most recent call last):\n  File "app/main.py", line 9, in run\n    go()\n{t}: boom',
+        must_not_appear=(t, mid(t)),
+        should_appear=("app/main.py",),
+    )
+    t = gh("p")
+    add(
+        "R05",
+        "secret",
+        text=f"Exception in thread main java.lang.IllegalStateException: key {t} for bob.smith@example.com\n\tat com.acme.Pay.run(Pay.java:42)",
+        must_not_appear=(t, "bob.smith@example.com"),
+        should_appear=("IllegalStateException", "Pay.java"),
+    )
+    t = gh("p")
+    add(
+        "R06",
+        "secret",
+        extra={
+            "protoPayload": {
+                "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                "methodName": "google.logging.v2.LoggingServiceV2.ListLogEntries",
+                "authenticationInfo": {"principalEmail": "carol.ops@example.com"},
+                "requestMetadata": {
+                    "callerIp": "198.51.100.77",
+                    "callerSuppliedUserAgent": "@octocat/agent",
+                },
+                "request": {"filter": f'jsonPayload.token="{t}"'},
+            }
+        },
+        must_not_appear=(t, "carol.ops@example.com", "198.51.100.77", "@octocat"),
+    )
+    t = gh("p")
+    add(
+        "R07",
+        "secret",
+        extra={
+            "httpRequest": {
+                "requestMethod": "GET",
+                "requestUrl": f"https://api.example.com/v1/items?access_token={t}&user=dan@example.com",
+                "status": 500,
+                "remoteIp": "203.0.113.61",
+                "userAgent": "curl @octocat #77",
+                "referer": "https://u:pw-" + t[4:12] + "@ref.example/",
+            }
+        },
+        must_not_appear=(t, mid(t), "dan@example.com", "203.0.113.61", "@octocat", "pw-" + t[4:12]),
+    )
+    add(
+        "R08",
+        "markdown",
+        text="handler failed",
+        extra={
+            "sourceLocation": {
+                "file": "<!-- x -->/@octocat/#12.py",
+                "line": "7",
+                "function": "@hubot.fixes #3",
+            }
+        },
+        must_not_appear=("@octocat", "@hubot", "<!-- x -->"),
+        must_be_inside_code=("fixes #3", "#12.py"),
+    )
+    t = gh("p")
+    add(
+        "R09",
+        "secret",
+        text="labelled entry",
+        extra={"labels": {"corpus_case": "R09", "token": t, "user": "eve@example.com"}},
+        must_not_appear=(t, "eve@example.com"),
+    )
+    t = gh("p")
+    add(
+        "R10",
+        "secret",
+        text="named log",
+        extra={
+            "logName": f"projects/lg-fixture-prod/logs/{t}",
+            "trace": "projects/p/traces/@octocat",
+        },
+        must_not_appear=(t, "@octocat"),
+    )
+    t = gh("p")
+    add(
+        "R11",
+        "secret",
+        payload={"message": "keys", t: 1, "@octocat": 2, "<!-- k -->": 3, "frank@example.com": 4},
+        must_not_appear=(t, "@octocat", "<!-- k -->", "frank@example.com"),
+    )
+    t = gh("p")
+    add(
+        "R12",
+        "secret",
+        payload={"message": {"text": "dict message", "token": t}, "logger": "@octocat.logger"},
+        must_not_appear=(t, "@octocat"),
+    )
+    add(
+        "R13",
+        "markdown",
+        payload={
+            "message": "logger",
+            "logger": "<!-- log-gardener:dashboard -->",
+            "exc_info": "ValueError: @hubot closes #5",
+        },
+        must_not_appear=("<!-- log-gardener:dashboard --> ", "@hubot"),
+        must_be_inside_code=("closes #5",),
+    )
+    add(
+        "R14",
+        "markdown",
+        text="@@octocat @-octocat @octo_cat @octocat's @Octo.Cat @1234 @octocat@example",
+        must_not_appear=("@octocat", "@Octo", "@1234"),
+    )
+    bold = (
+        "".join(chr(0x1D41A + ord(ch) - 97) if "a" <= ch <= "z" else ch for ch in "ghp")
+        + "_"
+        + rand(36)
+    )
+    add("R15", "unicode", text=f"bold token {bold}", must_not_appear=(bold, bold[-20:]))
+    add(
+        "R16",
+        "unicode",
+        text="ｆｉｘｅｓ ＃１ and ＠octocat and ＃123 and שלום עולם and مرحبا",
+        should_appear=("שלום", "مرحبا"),
+        must_not_appear=("@octocat",),
+    )
+    add(
+        "R17",
+        "unicode",
+        text="combining o\u0301 and @o\u0301ctocat and \u0430\u0440\u0440le.com and k\u0332ey",
+        must_not_appear=("@o\u0301ctocat",),
+    )
+    t = gh("p")
+    add(
+        "R18",
+        "secret",
+        text=f"first line ok\nsecond {t}\nthird jane@example.org",
+        must_not_appear=(t, "jane@example.org"),
+        should_appear=("first line ok",),
+    )
+    t = gh("p")
+    add(
+        "R19",
+        "secret",
+        text=f"panic: bad token {t}\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:12 +0x1d",
+        must_not_appear=(t, mid(t)),
+        should_appear=("main.go",),
+    )
+    add(
+        "R20",
+        "pii",
+        text="reach me at tel:+14155550123 or +33 1 23 45 67 89 or 0044 20 7946 0111 or +91-98765-43210",
+        must_not_appear=("4155550123", "23 45 67 89", "7946 0111", "98765-43210"),
+    )
+    add(
+        "R21",
+        "pii",
+        text="iban NL91 ABNA 0417 1643 00 and CH93 0076 2011 6238 5295 7 and card 4111.1111.1111.1111",
+        must_not_appear=(
+            "NL91 ABNA 0417 1643 00",
+            "CH93 0076 2011 6238 5295 7",
+            "4111.1111.1111.1111",
+        ),
+    )
+    add(
+        "R22",
+        "pii",
+        text="v6 2001:0db8:0000:0000:0000:ff00:0042:8329 and [::ffff:203.0.113.5]:80 and 2001:db8:: and fd00:1:2:3::9",
+        must_not_appear=("2001:0db8:0000:0000:0000:ff00:0042:8329", "203.0.113.5", "fd00:1:2:3::9"),
+    )
+    add(
+        "R23",
+        "pii",
+        text='mail "J. Doe" <j.doe@sub.mail.example.travel>, Mixed.Case@Example.COM, user@[192.0.2.44]',
+        must_not_appear=("j.doe@sub.mail.example.travel", "Mixed.Case@Example.COM", "192.0.2.44"),
+    )
+    add(
+        "R24",
+        "pii",
+        text="ok: 10:15:30 at 2025-06-03 v2.14.1 app.py:120 fe80 deadbeef 12:34:56:78 sha256:abc123 ::1",
+        should_appear=(
+            "10:15:30",
+            "v2.14.1",
+            "app.py:120",
+            "deadbeef",
+            "12:34:56:78",
+            "sha256:abc123",
+        ),
+    )
+    t = gh("p")
+    add(
+        "R25",
+        "secret",
+        text=f"env: GITHUB_TOKEN='{t}' GH_ENTERPRISE_TOKEN=\"{t[::-1]}\"",
+        must_not_appear=(t, t[::-1][:20]),
+    )
+    pw = rand(14)
+    add(
+        "R26",
+        "secret",
+        text=f'<password>{pw}</password><secret value="{pw[::-1]}"/>',
+        must_not_appear=(pw, pw[::-1]),
+    )
+    pw = rand(14)
+    add(
+        "R27",
+        "secret",
+        text=f"login failed for admin with password '{pw}' (attempt 3)",
+        must_not_appear=(pw,),
+        should_appear=("attempt 3",),
+    )
+    pw = rand(14)
+    add(
+        "R28",
+        "secret",
+        text=f"PASSWORD: {pw}\nPass phrase: {pw[::-1]}",
+        must_not_appear=(pw, pw[::-1]),
+    )
 
 
 CASES: tuple[Case, ...] = tuple(_cases())

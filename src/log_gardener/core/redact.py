@@ -225,8 +225,24 @@ _EMAIL = re.compile(
     r"(?<![\w.+%-])(?P<value>[\w.+-]{1,64}@(?:[\w-]{1,63}\.)+[^\W\d_]{2,24})(?![\w-])"
 )
 _PHONE_INTL = re.compile(r"(?<![\w+])\+(?:\d[ ().-]{0,2}){7,14}\d(?!\d)")
+# "0044 20 7946 0958": the international prefix dialled as 00, in groups.
+_PHONE_00 = re.compile(r"(?<![\w+.:-])00[1-9]\d{0,2}(?:[ .-]\d{1,5}){2,5}(?![\w.:-])")
 _PHONE_NANP = re.compile(r"(?<![\w.+-])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w.-])")
 _CARD = re.compile(r"(?<![\d.,])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d])")
+_CARD_DOTTED = re.compile(r"(?<![\d.])[2-6]\d{3}(?:\.\d{4}){3}(?![\d.])")
+# Secret-named XML elements and attributes: <password>x</password>, <secret value="x"/>.
+_XML_ELEMENT = re.compile(
+    r"<(?P<key>[A-Za-z_][\w:.-]{0,63})(?:\s[^<>]*)?>(?P<value>[^<>]{1,500})</(?P=key)>"
+)
+_XML_VALUE_ATTR = re.compile(
+    r"<(?P<key>[A-Za-z_][\w:.-]{0,63})\s[^<>]*?\bvalue\s*=\s*(?P<q>\\?[\"'])(?P<value>.{1,500}?)(?P=q)"
+)
+# A secret named in prose: "with password 'x'", "Pass phrase: x", "token is x".
+_PROSE_SECRET = re.compile(
+    r"(?i:\b(?:pass(?:word|wd|code)?[ _-]?phrase|password|passwd|passcode|secret|token"
+    r"|api[ _-]?key|access[ _-]?key)\b(?![\"'])[ \t]*(?::|=|\bis\b|\bwas\b|\bof\b)?[ \t]*)"
+    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]{1,200})(?P=q)|(?P<value>[^\s\"'<>]{4,200}))"
+)
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
 )
@@ -666,6 +682,31 @@ def _flag_finder(shadow: str) -> Iterator[_Span]:
         yield _Span(found.start("value"), found.end("value"), kind)
 
 
+def _xml_finder(shadow: str) -> Iterator[_Span]:
+    if "<" not in shadow:
+        return
+    for pattern in (_XML_ELEMENT, _XML_VALUE_ATTR):
+        for found in pattern.finditer(shadow):
+            kind = _key_kind(found["key"], frozenset())
+            if kind is not None and found["value"].strip().lower() not in _NOT_VALUES:
+                yield _Span(found.start("value"), found.end("value"), kind)
+
+
+def _prose_secret_finder(shadow: str) -> Iterator[_Span]:
+    for found in _PROSE_SECRET.finditer(shadow):
+        group = "quoted" if found["quoted"] is not None else "value"
+        value = found[group] if group == "quoted" else found[group].rstrip(".,;:!?)")
+        if value.startswith("[REDACTED") or value.strip().lower() in _NOT_VALUES:
+            continue
+        if _prose_word(value):
+            continue  # 'token "expired"' is prose
+        has_digit = any(char.isdigit() for char in value)
+        has_alpha = any(char.isalpha() for char in value)
+        # Quoted, it is a value; bare, only when it looks like one ("password reset" is prose).
+        if group == "quoted" or (len(value) >= 8 and has_digit and has_alpha and "/" not in value):
+            yield _Span(found.start(group), found.start(group) + len(value), "password")
+
+
 def _ipv4_finder(shadow: str) -> Iterator[_Span]:
     for found in _IPV4.finditer(shadow):
         if not _ipv4_ok(found.group()):
@@ -702,6 +743,10 @@ def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
         _email_finder,
         _regex_finder("phone", _PHONE_INTL, _phone_ok),
         _regex_finder("phone", _PHONE_NANP),
+        _regex_finder("phone", _PHONE_00, _phone_ok),
+        _regex_finder("card", _CARD_DOTTED, _card_ok),
+        _xml_finder,
+        _prose_secret_finder,
         _regex_finder("card", _CARD, _card_ok),
         _regex_finder("iban", _IBAN, _iban_ok),
         _regex_finder("iban", _IBAN_LOWER, _iban_lower_ok),
