@@ -1043,7 +1043,49 @@ def _cases() -> list[Case]:
     t = gh("p")
     add("X11", "structure", text="line one\n" * 300 + t + "\nlast", must_not_appear=(t, mid(t)))
     _round_two(add)
+    _round_three(add)
     return c
+
+
+def _round_three(add: Any) -> None:
+    """Over-redaction and crash guards, and secrets that only their shape gives away."""
+    lines = [rand(64, B64) for _ in range(3)]
+    add(
+        "T01",
+        "secret",
+        text=f"key material line {lines[0]}",
+        must_not_appear=(lines[0], mid(lines[0])),
+    )
+    add(
+        "T02",
+        "secret",
+        payload={"message": "pem lines", "lines": lines[1:]},
+        must_not_appear=(lines[1], lines[2]),
+    )
+    add(
+        "T03",
+        "pii",
+        text="GET /api/v1/users/42/orders 200 in 12ms; Foo :: bar :: baz; std::vector<int> at a.cc:9",
+        should_appear=("/api/v1/users/42/orders", "Foo :: bar", "std::vector", "a.cc:9"),
+    )
+    add(
+        "T04",
+        "pii",
+        text="ValueError: invalid literal for int() with base 10: 'abc' in handler.py:88 (revision checkout-api-00042-abc)",
+        should_appear=("ValueError", "handler.py:88", "checkout-api-00042-abc", "invalid literal"),
+    )
+    add(
+        "T05",
+        "pii",
+        text="deploy 3f2a9c1 of api.example.internal:8443 on node-7 at 2025-06-03T10:00:00.123456Z took 1.25s (v3.11.4, go1.22.3)",
+        should_appear=(
+            "3f2a9c1",
+            "api.example.internal:8443",
+            "2025-06-03T10:00:00.123456Z",
+            "v3.11.4",
+            "go1.22.3",
+        ),
+    )
 
 
 def _round_two(add: Any) -> None:

@@ -271,7 +271,9 @@ _IPV4 = re.compile(
 _IPV6 = re.compile(r"(?<![\w:.%])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[\w.]+)?(?![\w:])")
 _MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])")
 _USER_PATH = re.compile(
-    r"(?:/home/|/Users/|\b[A-Za-z]:\\{1,2}Users\\{1,2})(?P<value>[^/\\\s\"'<>:;,|]+)",
+    # a home directory where a path starts ("/api/v1/users/42" is a route, not a home)
+    r"(?:(?<![\w.~-])/home/|(?<![\w.~-])/Users/|\b[A-Za-z]:\\{1,2}Users\\{1,2})"
+    r"(?P<value>[^/\\\s\"'<>:;,|]+)",
     re.IGNORECASE,
 )
 _GENERIC_USERS = frozenset(
@@ -369,7 +371,8 @@ def _entropy(value: str) -> float:
 def _looks_random(candidate: str) -> bool:
     """Mixed-case, digit-bearing, high-entropy and not made of words: a likely secret."""
     body = candidate.rstrip("=")
-    if len(body) < 24 or body.count("/") > 3:
+    # A few slashes are base64 (a PEM body line has about two in 64); many make a path.
+    if len(body) < 24 or body.count("/") > max(3, len(body) // 10):
         return False
     upper = sum(char.isupper() for char in body)
     lower = sum(char.islower() for char in body)
