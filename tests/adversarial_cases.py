@@ -1044,6 +1044,7 @@ def _cases() -> list[Case]:
     add("X11", "structure", text="line one\n" * 300 + t + "\nlast", must_not_appear=(t, mid(t)))
     _round_two(add)
     _round_three(add)
+    _round_four(add)
     return c
 
 
@@ -1085,6 +1086,18 @@ def _round_three(add: Any) -> None:
             "v3.11.4",
             "go1.22.3",
         ),
+    )
+
+
+def _round_four(add: Any) -> None:
+    t = "gl" + "pat-" + rand(27, ALNUM + "-_") + ".01." + rand(9, ALNUM)
+    t2 = "xo" + "xe.xoxp-1-" + rand(60, ALNUM)
+    t3 = "s" + "k_prod_" + rand(30)
+    add(
+        "V01",
+        "secret",
+        text=f"mirror {t} slack {t2} stripe {t3}",
+        must_not_appear=(t, t[-9:], t2, mid(t2), t3, mid(t3)),
     )
 
 
