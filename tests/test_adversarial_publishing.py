@@ -17,15 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from log_gardener.cli import main
 from tests.adversarial_cases import CASES, Case, entries_jsonl, tag
+from tests.exposure import exposed_text
 from tests.fakes.github import FakeGitHub
 
 TOKEN = "adversarial-token"
-PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 ISSUE_MARKER = re.compile(
     r"\A<!-- log-gardener:issue fingerprint=[0-9a-f]{8,64} grouping=v[0-9]+ -->\n"
 )
@@ -97,24 +95,6 @@ def together(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return _run(tmp_path_factory.mktemp("together"), "shared-svc")
 
 
-def _exposed(markdown: str) -> str:
-    """The document's text outside code spans and blocks, plus link targets and raw HTML."""
-    parts: list[str] = []
-
-    def walk(tokens: list[Token]) -> None:
-        for token in tokens:
-            if token.type in ("code_inline", "code_block", "fence"):
-                parts.append("\n")
-            elif token.children:
-                walk(token.children)
-            else:
-                parts.append(token.content)
-                parts.extend(str(v) for v in (token.attrs or {}).values())
-
-    walk(PARSER.parse(markdown))
-    return "".join(parts)
-
-
 def _documents(published: dict[str, Any]) -> list[str]:
     markdown = [f for p, f in published["files"].items() if p.endswith(".md")]
     return [*published["bodies"], *published["comments"], *markdown, published["summary"]]
@@ -139,7 +119,7 @@ def _check(case: Case, published: dict[str, Any], *, own_service: bool) -> None:
     everything = _everything(published)
     leaked = [n for n, secret in enumerate(case.must_not_appear) if secret in everything]
     assert leaked == [], f"{case.case_id}: must_not_appear items leaked"  # never echo them
-    documents = [(doc, _exposed(doc)) for doc in _documents(published)]
+    documents = [(doc, exposed_text(doc)) for doc in _documents(published)]
     for text in case.must_be_inside_code:
         for _document, exposed in documents:
             assert text not in exposed, f"{case.case_id}: {text!r} outside code"
@@ -186,7 +166,7 @@ def test_no_live_mention_reference_marker_or_command(
     published = request.getfixturevalue(which)
     assert published["code"] == 0, published["stdout"]
     for document in _documents(published):
-        exposed = _exposed(document)
+        exposed = exposed_text(document)
         assert not LIVE_MENTION.findall(exposed)
         assert not REFERENCE.findall(OUR_REFERENCE.sub(" ", exposed))
         assert "<!--" not in exposed.replace(document.split("\n", 1)[0], "", 1) or not document

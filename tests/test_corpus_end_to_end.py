@@ -14,17 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from log_gardener.cli import main
+from tests.exposure import exposed_text
 from tests.fakes.github import FakeGitHub
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ENTRIES = CORPUS / "untrusted_entries.jsonl"
 EXPECTATIONS = CORPUS / "untrusted_expectations.jsonl"
 TOKEN = "corpus-token"
-PARSER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 
 pytestmark = pytest.mark.skipif(
     not (ENTRIES.is_file() and EXPECTATIONS.is_file()), reason="../shared/corpus is absent"
@@ -36,24 +34,6 @@ def _expectations() -> list[dict[str, Any]]:
         return []
     lines = EXPECTATIONS.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-def _exposed(markdown: str) -> str:
-    """The document's text outside code spans and blocks (what GitHub would render live)."""
-    parts: list[str] = []
-
-    def walk(tokens: list[Token]) -> None:
-        for token in tokens:
-            if token.type in ("code_inline", "code_block", "fence"):
-                parts.append("\n")
-            elif token.children:
-                walk(token.children)
-            else:
-                parts.append(token.content)
-                parts.extend(str(v) for v in (token.attrs or {}).values())
-
-    walk(PARSER.parse(markdown))
-    return "".join(parts)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +112,7 @@ def test_expectation_holds_everywhere(case: dict[str, Any], published: dict[str,
         leaked = secret in everything
         assert not leaked, f"{case['case_id']}: leaked"
     for text in case["must_be_inside_code"]:
-        exposed = any(text in _exposed(document) for document in _documents(published))
+        exposed = any(text in exposed_text(document) for document in _documents(published))
         assert not exposed, f"{case['case_id']}: outside code"
         in_title = any(text in title for title in published["titles"])
         assert not in_title, f"{case['case_id']}: in a title"
@@ -146,7 +126,7 @@ def test_expectation_holds_everywhere(case: dict[str, Any], published: dict[str,
 
 def test_no_live_mentions_references_or_forged_markers(published: dict[str, Any]) -> None:
     for document in _documents(published):
-        exposed = _exposed(document)
+        exposed = exposed_text(document)
         assert not re.search(r"(?<![\w`])@[A-Za-z0-9][\w-]*", exposed)
         assert not re.search(r"(?<![\w&])#\d+\b", exposed.replace("](", " ")) or _only_ours(exposed)
     for body in published["bodies"]:

@@ -14,17 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from log_gardener.core import marker
 from log_gardener.core.markdown import code_block, inline_text, plain_title, verify_document
 from log_gardener.core.redact import redact
+from tests.exposure import exposed_text
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ENTRIES = CORPUS / "untrusted_entries.jsonl"
 EXPECTATIONS = CORPUS / "untrusted_expectations.jsonl"
-PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 TEXT_FIELDS = ("textPayload", "jsonPayload", "protoPayload", "httpRequest")
 
 pytestmark = pytest.mark.skipif(
@@ -60,23 +58,6 @@ def _raw_text(entry: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _exposed(markdown: str) -> str:
-    parts: list[str] = []
-
-    def walk(tokens: list[Token]) -> None:
-        for token in tokens:
-            if token.type in ("code_inline", "code_block", "fence"):
-                parts.append("\n")
-            elif token.children:
-                walk(token.children)
-            else:
-                parts.append(token.content)
-                parts.extend(str(value) for value in (token.attrs or {}).values())
-
-    walk(PARSER.parse(markdown))
-    return "".join(parts)
-
-
 def _publish(raw: str) -> tuple[str, str]:
     redacted = redact(raw)
     document = "\n\n".join(
@@ -101,7 +82,7 @@ def test_corpus_case(case: dict[str, Any], entries: dict[str, dict[str, Any]]) -
     for forbidden in case["must_not_appear"]:
         assert forbidden not in document, f"{case['case_id']}: {forbidden!r} in the document"
         assert forbidden not in title, f"{case['case_id']}: {forbidden!r} in the title"
-    exposed = _exposed(document)
+    exposed = exposed_text(document)
     for confined in case["must_be_inside_code"]:
         assert confined not in exposed, f"{case['case_id']}: {confined!r} outside code"
         assert confined not in title, f"{case['case_id']}: {confined!r} in the title"
