@@ -674,7 +674,8 @@ def _index(state: GardenerState, worklog_dir: str, pub: Published) -> str:
     else:
         lines += ["| Priority | Problem | Last seen | Trend | Issue |", "|---|---|---|---|---|"]
         lines += [
-            f"| {k.priority.name if k.priority is not None else '-'} | {pub.cell(k.title or k.template)} | "
+            f"| {k.priority.name if k.priority is not None else '-'} | "
+            f"{pub.cell(k.title or k.template)} | "
             f"{utc(k.last_seen)} | {sparkline([h.count for h in k.history])} | "
             f"{'issue ' + str(k.issue_number) if k.issue_number else '-'} |"
             for k in known
