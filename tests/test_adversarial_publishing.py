@@ -115,13 +115,22 @@ def _everything(published: dict[str, Any]) -> str:
     )
 
 
+def _readings(published: dict[str, Any]) -> tuple[str, list[str]]:
+    """Everything published, and each document's live text: computed once per run, as each
+    of the hundreds of cases reads the same documents."""
+    if "_readings" not in published:
+        exposed = [exposed_text(doc) for doc in _documents(published)]
+        published["_readings"] = (_everything(published), exposed)
+    readings: tuple[str, list[str]] = published["_readings"]
+    return readings
+
+
 def _check(case: Case, published: dict[str, Any], *, own_service: bool) -> None:
-    everything = _everything(published)
+    everything, exposed_texts = _readings(published)
     leaked = [n for n, secret in enumerate(case.must_not_appear) if secret in everything]
     assert leaked == [], f"{case.case_id}: must_not_appear items leaked"  # never echo them
-    documents = [(doc, exposed_text(doc)) for doc in _documents(published)]
     for text in case.must_be_inside_code:
-        for _document, exposed in documents:
+        for exposed in exposed_texts:
             assert text not in exposed, f"{case.case_id}: {text!r} outside code"
         if SYNTAX.search(text):  # titles render no markdown: only syntax must not survive
             assert all(text not in title for title in published["titles"]), case.case_id
