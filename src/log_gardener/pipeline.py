@@ -178,7 +178,7 @@ def run(
         _fail_if_writes_failed(gathered.journal)
     except GardenerError as error:
         outcome.error = error
-    _render(settings, feeds, gathered, outcome, window)
+    _render(settings, gathered, outcome, window)
     if tracker is not None and not settings.dry_run:
         if outcome.error is None:
             _commit(settings, tracker, outcome)
@@ -383,7 +383,6 @@ def _pending(journal: Sequence[JournalEntry]) -> tuple[PendingWork, ...]:
 
 def _next_state(
     settings: RunSettings,
-    feeds: Sequence[Feed],
     gathered: _Gathered,
     window: Window,
     worklog_path: str,
@@ -416,7 +415,6 @@ def _next_state(
 
 def _render(
     settings: RunSettings,
-    feeds: Sequence[Feed],
     gathered: _Gathered,
     outcome: RunOutcome,
     window: Window,
@@ -457,7 +455,7 @@ def _render(
     outcome.worklog_text = render_worklog(data)
     outcome.summary_markdown = render_job_summary(data, settings.links.worklog_url)
     outcome.report = report_document(data, gathered.planned)
-    state = _next_state(settings, feeds, gathered, window, path)
+    state = _next_state(settings, gathered, window, path)
     state = replace(
         state,
         clusters={

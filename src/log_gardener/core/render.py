@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -144,7 +144,6 @@ class WorklogInput:
     run_url: str = ""
     dry_run: bool = False
     redaction: RedactionPolicy = DEFAULT_POLICY
-    bucket_minutes: float = 5.0
 
 
 def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
@@ -553,10 +552,6 @@ def _run_notes(data: WorklogInput) -> str:
         lines.append(f"- {data.counts.unknown_severity} entries had an unknown severity:")
         lines += [f"  - line {m.line_no}: {_cell_words(m.reason)}" for m in data.warnings]
     return "## Run notes\n\n" + "\n".join(lines) if lines else ""
-
-
-def bucket_minutes(window_start: datetime, window_end: datetime, buckets: int) -> float:
-    return (window_end - window_start) / timedelta(minutes=1) / max(buckets, 1)
 
 
 def report_document(
