@@ -10,7 +10,6 @@ the job summary, the outputs and stdout.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -18,12 +17,14 @@ from typing import Any
 
 import pytest
 
-from log_gardener.cli import main
 from tests.adversarial_cases import CASES, Case, entries_jsonl, tag
-from tests.exposure import exposed_text
-from tests.fakes.github import FakeGitHub
+from tests.exposure import (
+    everything_published,
+    exposed_text,
+    markdown_documents,
+    publish_through_action,
+)
 
-TOKEN = "adversarial-token"
 ISSUE_MARKER = re.compile(
     r"\A<!-- log-gardener:issue fingerprint=[0-9a-f]{8,64} grouping=v[0-9]+ -->\n"
 )
@@ -43,46 +44,12 @@ def _run(tmp: Path, service: str | None) -> dict[str, Any]:
     source.write_text(entries_jsonl(service), encoding="utf-8")
     workspace = tmp / "workspace"
     workspace.mkdir()
-    output, summary = workspace / "output.txt", workspace / "summary.md"
-    with FakeGitHub(repo="acme/shop", tokens={TOKEN: "log-gardener-bot"}) as fake:
-        env = {
-            "GITHUB_REPOSITORY": "acme/shop",
-            "GITHUB_API_URL": fake.api_url,
-            "GITHUB_SERVER_URL": "https://github.example",
-            "GITHUB_RUN_ID": "91",
-            "GITHUB_RUN_ATTEMPT": "1",
-            "GITHUB_WORKSPACE": str(workspace),
-            "GITHUB_OUTPUT": str(output),
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "RUNNER_TEMP": str(workspace),
-            "INPUT_GITHUB-TOKEN": TOKEN,
-            "INPUT_SOURCE": f"file:{source}",
-            "INPUT_MIN-SEVERITY": "DEFAULT",
-            "INPUT_PROJECT-ID": "lg-fixture-prod",  # so bodies carry Logs Explorer links
-            "INPUT_MAX-NEW-ISSUES": "400",
-            "INPUT_MAX-OPERATIONS": "1600",
-            "LOG_GARDENER_WRITE_INTERVAL": "0",
-        }
-        stdout = io.StringIO()
-        code = main(["action"], env=env, stdout=stdout)
-        commits = fake.branch_commits()
-        files = {
-            path: fake.blobs[sha].decode("utf-8")
-            for path, sha in fake.trees[commits[0]["tree"]].items()
-        }
-        return {
-            "code": code,
-            "stdout": stdout.getvalue(),
-            "titles": [issue["title"] for issue in fake.issues.values()],
-            "bodies": [issue["body"] for issue in fake.issues.values()],
-            "labels": sorted({label for i in fake.issues.values() for label in i["labels"]}),
-            "comments": [c["body"] for bodies in fake.comments.values() for c in bodies],
-            "commit_messages": [commit["message"] for commit in commits],
-            "files": files,
-            "report": (workspace / ".log-gardener" / "report.json").read_text(encoding="utf-8"),
-            "summary": summary.read_text(encoding="utf-8"),
-            "outputs": output.read_text(encoding="utf-8"),
-        }
+    inputs = {
+        "PROJECT-ID": "lg-fixture-prod",  # so bodies carry Logs Explorer links
+        "MAX-NEW-ISSUES": "400",
+        "MAX-OPERATIONS": "1600",
+    }
+    return publish_through_action(workspace, source, inputs)
 
 
 @pytest.fixture(scope="module")
@@ -95,32 +62,12 @@ def together(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return _run(tmp_path_factory.mktemp("together"), "shared-svc")
 
 
-def _documents(published: dict[str, Any]) -> list[str]:
-    markdown = [f for p, f in published["files"].items() if p.endswith(".md")]
-    return [*published["bodies"], *published["comments"], *markdown, published["summary"]]
-
-
-def _everything(published: dict[str, Any]) -> str:
-    return "\n".join(
-        [
-            *published["titles"],
-            *published["labels"],
-            *published["commit_messages"],
-            *_documents(published),
-            *published["files"].values(),
-            published["report"],
-            published["outputs"],
-            published["stdout"],
-        ]
-    )
-
-
 def _readings(published: dict[str, Any]) -> tuple[str, list[str]]:
     """Everything published, and each document's live text: computed once per run, as each
     of the hundreds of cases reads the same documents."""
     if "_readings" not in published:
-        exposed = [exposed_text(doc) for doc in _documents(published)]
-        published["_readings"] = (_everything(published), exposed)
+        exposed = [exposed_text(doc) for doc in markdown_documents(published)]
+        published["_readings"] = (everything_published(published), exposed)
     readings: tuple[str, list[str]] = published["_readings"]
     return readings
 
@@ -174,7 +121,7 @@ def test_no_live_mention_reference_marker_or_command(
 ) -> None:
     published = request.getfixturevalue(which)
     assert published["code"] == 0, published["stdout"]
-    for document in _documents(published):
+    for document in markdown_documents(published):
         exposed = exposed_text(document)
         assert not LIVE_MENTION.findall(exposed)
         assert not REFERENCE.findall(OUR_REFERENCE.sub(" ", exposed))
