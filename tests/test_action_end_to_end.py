@@ -136,12 +136,14 @@ def test_scheduled_run_end_to_end(fakes: Any) -> None:
         "worklog-path",
         "worklog-url",
         "clusters",
+        "problems",
         "issues-created",
         "issues-updated",
         "issues-reopened",
         "max-priority",
         "report-path",
     }
+    assert result["problems"] == result["clusters"]
     assert (result["clusters"], result["issues-created"], result["max-priority"]) == (
         "2",
         "2",

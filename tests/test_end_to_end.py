@@ -218,7 +218,9 @@ def test_github_sync_creates_once_defers_over_budget_and_never_duplicates(
         code, printed = run_cli(args, env)
         assert code == 0, printed
         report = json.loads((tmp_path / "run1" / "report.json").read_text(encoding="utf-8"))
-        problems = [c for c in report["clusters"] if not c["ignored"]]
+        problems = [p for p in report["problems"] if p["priority"]]
+        ignored = {c["problem"] for c in report["clusters"] if c["ignored"]}
+        problems = [p for p in problems if p["id"] not in ignored]
         created = [i for i in gardener_issues(fake) if "fingerprint=" in i["body"].split("\n")[0]]
         assert len(created) == 5  # the budget holds exactly; the dashboard is not a problem
         assert len(gardener_issues(fake)) == 6
@@ -237,7 +239,7 @@ def test_github_sync_creates_once_defers_over_budget_and_never_duplicates(
         fingerprints = {
             m.split("fingerprint=")[1].split()[0] for m in markers if "fingerprint=" in m
         }
-        assert fingerprints == {c["fingerprint"] for c in problems}
+        assert fingerprints == {p["id"] for p in problems}
         ours = [
             c for c in fake.branch_commits() if c["message"] == "log-gardener: worklog and state"
         ]

@@ -292,7 +292,7 @@ def test_example_file_loads() -> None:
         (
             "- a\n- b\n",
             f"{SOURCE}:1: expected a mapping with keys version, targets, defaults, rules, issues, "
-            "redaction; got a list.",
+            "redaction, problems; got a list.",
         ),
         (
             "version: 2\n",
@@ -347,7 +347,7 @@ def test_value_errors_name_file_line_and_path(text: str, message: str) -> None:
         (
             "rule:\n  - name: a\n",
             f"{SOURCE}:1: unknown key 'rule'. Fix: did you mean 'rules'? Known keys here: "
-            "version, targets, defaults, rules, issues, redaction.",
+            "version, targets, defaults, rules, issues, redaction, problems.",
         ),
         (
             "issues:\n  Max_New_Issues: 3\n",
@@ -369,7 +369,7 @@ def test_value_errors_name_file_line_and_path(text: str, message: str) -> None:
         (
             "base: &b {reopen: true}\nissues:\n  <<: *b\n",
             f"{SOURCE}:1: unknown key 'base'. Fix: Known keys here: version, targets, defaults, "
-            "rules, issues, redaction.",
+            "rules, issues, redaction, problems.",
         ),
         (
             "issues:\n  <<: {reopen: true}\n",

@@ -572,15 +572,15 @@ def _read_state(tracker: IssueTracker | None, options: RunOptions, base: Path) -
 
 
 @contextmanager
-def _assignments_writer(path: str, base: Path) -> Iterator[Callable[[str, str], None] | None]:
+def _assignments_writer(path: str, base: Path) -> Iterator[Callable[[str, str, str], None] | None]:
     if not path:
         yield None
         return
     handle = _open_output(base / path)
     with handle:
 
-        def assign(insert_id: str, fingerprint: str) -> None:
-            record = {"insertId": insert_id, "fingerprint": fingerprint}
+        def assign(insert_id: str, fingerprint: str, problem: str) -> None:
+            record = {"insertId": insert_id, "fingerprint": fingerprint, "problem": problem}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
         yield assign
@@ -715,7 +715,8 @@ def _runner_outputs(
         {
             "worklog-path": "" if options.dry_run else outcome.worklog_path,
             "worklog-url": outcome.worklog_url,
-            "clusters": str(len(outcome.judged)),
+            "clusters": str(len(outcome.judged)),  # kept for older workflows: = problems
+            "problems": str(len(outcome.judged)),
             "issues-created": str(outcome.count(OperationKind.CREATE_ISSUE)),
             "issues-updated": str(outcome.count(OperationKind.UPDATE_ISSUE)),
             "issues-reopened": str(outcome.count(OperationKind.REOPEN)),

@@ -139,6 +139,7 @@ class LogRecord:
     frames: tuple[StackFrame, ...] = ()  # outermost first, innermost last (of the root cause)
     trace: str = ""
     http: HttpInfo | None = None
+    operation: str = ""  # "producer|id" of the entry's LogEntryOperation, "" when none
     payload_kind: str = "text"  # text | json | proto | none
     line_no: int = 0  # 1-based position in the source (file line, or index in the fetch)
     severity_unknown: bool = False  # the entry's severity was not a LogSeverity: read as DEFAULT
@@ -245,6 +246,7 @@ class OperationKind(enum.Enum):
     REOPEN = "reopen"
     CLOSE_COMPLETED = "close-completed"
     CLOSE_DUPLICATE = "close-duplicate"
+    CLOSE_FOLDED = "close-folded"  # a template issue whose template joined another problem
     COMMIT_WORKLOG = "commit-worklog"
 
 

@@ -21,9 +21,25 @@ from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraSummary, InfraTracker
 from log_gardener.core.ingest import IngestCounts, Ingestor
 from log_gardener.core.issue_render import issue_title
-from log_gardener.core.lifecycle import MUTED_LABEL, assess, record_run
+from log_gardener.core.lifecycle import MUTED_LABEL, assess, record_run, remember
 from log_gardener.core.markdown import code_text
 from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
+from log_gardener.core.platform import Role
+from log_gardener.core.problems import (
+    Fold,
+    LinkRule,
+    Observer,
+    ProblemSet,
+    ProblemView,
+    find_problems,
+    fold,
+    folds_for,
+    priors_from,
+    problem_views,
+    recorded,
+    specificity,
+    template_roles,
+)
 from log_gardener.core.redact import RedactionPolicy, redact
 from log_gardener.core.render import (
     IssueLink,
@@ -34,7 +50,7 @@ from log_gardener.core.render import (
     render_worklog,
     report_document,
 )
-from log_gardener.core.rules import RulesConfig, judge
+from log_gardener.core.rules import RulesConfig, judge, selects
 from log_gardener.core.state import (
     PENDING_CREATES_LIMIT,
     GardenerState,
@@ -47,11 +63,13 @@ from log_gardener.core.state import (
 from log_gardener.core.windowing import OverlapLedger, cursor_after, parse_rfc3339
 from log_gardener.errors import Cancelled, GardenerError, GitHubError
 from log_gardener.model import (
+    ClusterStatus,
     ClusterSummary,
     ExistingIssue,
     IssueState,
     JournalEntry,
     JudgedCluster,
+    Judgement,
     MalformedEntry,
     OperationKind,
     OperationResult,
@@ -86,7 +104,8 @@ class RunSettings:
     dry_run: bool = False
     max_new_issues: int | None = None  # None: the rules file's issue policy decides
     max_operations: int | None = None
-    assign: Callable[[str, str], None] | None = None
+    # (insertId, template fingerprint, problem id) per kept entry, once the problems are known
+    assign: Callable[[str, str, str], None] | None = None
     should_stop: Callable[[], bool] = lambda: False
     progress: Callable[[str], None] = lambda _message: None
 
@@ -136,6 +155,12 @@ class _Gathered:
     cursors: dict[str, datetime] = field(default_factory=dict)
     planned: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     issue_for: dict[str, int] = field(default_factory=dict)
+    observer: Observer = field(default_factory=Observer)
+    templates: list[JudgedCluster] = field(default_factory=list)  # the template level
+    problem_set: ProblemSet = field(default_factory=lambda: ProblemSet((), {}))
+    views: dict[str, ProblemView] = field(default_factory=dict)
+    folds: list[Fold] = field(default_factory=list)
+    template_titles: dict[str, str] = field(default_factory=dict)
 
 
 def worklog_file_path(worklog_dir: str, now: datetime, target_label: str) -> str:
@@ -173,6 +198,7 @@ def run(
         gathered.state = reconcile(gathered.state, gathered.existing)
         summaries = _ingest(settings, feeds, gathered, window)
         gathered.judged = _judge(settings, summaries, gathered)
+        _assign(settings, gathered)
         _plan_and_apply(settings, tracker, gathered)
         _stop_if_cancelled(settings)
         _fail_if_writes_failed(gathered.journal)
@@ -249,7 +275,10 @@ def _ingest(
     settings: RunSettings, feeds: Sequence[Feed], gathered: _Gathered, window: Window
 ) -> list[ClusterSummary]:
     clusterer = Clusterer(window, tuple(gathered.state.clusters.values()))
-    ingestor = Ingestor(clusterer, settings.config, Severity.DEFAULT, window, settings.assign)
+    gathered.observer = Observer(keep_insert_ids=settings.assign is not None)
+    ingestor = Ingestor(
+        clusterer, settings.config, Severity.DEFAULT, window, None, observer=gathered.observer
+    )
     for feed in feeds:
         ingestor.start_feed(feed.window, feed.min_severity)
         ledger = OverlapLedger(gathered.state.overlap_ids.get(feed.key, ()))
@@ -292,11 +321,98 @@ def _note_fetch(key: str, gathered: _Gathered) -> None:
 def _judge(
     settings: RunSettings, summaries: Iterable[ClusterSummary], gathered: _Gathered
 ) -> list[JudgedCluster]:
-    pairs = [(summary, judge(settings.config, summary)) for summary in summaries]
-    assessed = assess(
-        pairs, gathered.existing, gathered.state, settings.config.issues, settings.now
+    """Templates judged one by one, folded into problems, then assessed as problems."""
+    pairs = {s.fingerprint: (s, judge(settings.config, s)) for s in summaries}
+    problem_set = _problems(settings, pairs, gathered)
+    folded = [f for f in (fold(p, pairs) for p in problem_set.problems) if f is not None]
+    assessed = order_clusters(
+        assess(folded, gathered.existing, gathered.state, settings.config.issues, settings.now)
     )
-    return order_clusters(assessed)
+    gathered.templates = order_clusters(_template_level(pairs, problem_set, assessed))
+    bare = replace(settings.config.issues, title_format="{title}")
+    policy = settings.config.redaction
+    titles = {j.cluster.fingerprint: issue_title(bare, j, policy) for j in gathered.templates}
+    roles = template_roles(gathered.observer.observations)
+    by_fp = {j.cluster.fingerprint: j for j in gathered.templates}
+    gathered.problem_set = problem_set
+    gathered.template_titles = titles
+    gathered.views = problem_views(problem_set, by_fp, titles, roles)
+    gathered.folds = folds_for(problem_set, gathered.existing)
+    return assessed
+
+
+def _template_level(
+    pairs: Mapping[str, tuple[ClusterSummary, Judgement]],
+    problem_set: ProblemSet,
+    assessed: Sequence[JudgedCluster],
+) -> list[JudgedCluster]:
+    """Each template judged as itself, with its problem's status; a template that is its own
+    problem is exactly that problem (its escalation included)."""
+    by_id = {j.cluster.fingerprint: j for j in assessed}
+    sizes = {p.id: len(p.members) for p in problem_set.problems}
+    templates = []
+    for fp, (summary, judgement) in pairs.items():
+        pid = problem_set.problem_of.get(fp, fp)
+        problem = by_id.get(pid)
+        if problem is not None and sizes.get(pid, 1) == 1:
+            templates.append(replace(problem, cluster=summary))
+        else:
+            status = problem.status if problem is not None else ClusterStatus.NEW
+            templates.append(JudgedCluster(summary, judgement, status))
+    return templates
+
+
+def _problems(
+    settings: RunSettings,
+    pairs: Mapping[str, tuple[ClusterSummary, Judgement]],
+    gathered: _Gathered,
+) -> ProblemSet:
+    observations = gathered.observer.observations
+    roles = template_roles(observations)
+    templates = {
+        fp: (
+            roles.get(fp, Role.APP_NOTE),
+            specificity(s.exception_type, s.template, bool(s.top_frames)),
+        )
+        for fp, (s, _j) in pairs.items()
+    }
+    rules = settings.config.problems
+    summaries = [s for s, _j in pairs.values()]
+    links = [
+        LinkRule(
+            rule.name,
+            frozenset(s.fingerprint for s in summaries if selects(rule.root, s)),
+            frozenset(
+                s.fingerprint for s in summaries if any(selects(x, s) for x in rule.symptoms)
+            ),
+        )
+        for rule in rules.link
+    ]
+    separate = [
+        frozenset({a.fingerprint, b.fingerprint})
+        for left, right in rules.separate
+        for a in summaries
+        if selects(left, a)
+        for b in summaries
+        if selects(right, b) and a.fingerprint != b.fingerprint
+    ]
+    return find_problems(
+        observations,
+        templates,
+        priors=priors_from(gathered.state.problems, gathered.existing),
+        link_rules=links,
+        separate=separate,
+        excluded=[fp for fp, (_s, j) in pairs.items() if j.ignored],
+    )
+
+
+def _assign(settings: RunSettings, gathered: _Gathered) -> None:
+    """The ``--assignments`` rows: each kept entry, its template and its problem."""
+    if settings.assign is None:
+        return
+    problem_of = gathered.problem_set.problem_of
+    for obs in gathered.observer.observations:
+        settings.assign(obs.insert_id, obs.fingerprint, problem_of.get(obs.fingerprint, ""))
 
 
 def _plan_and_apply(
@@ -311,6 +427,8 @@ def _plan_and_apply(
             redaction=settings.config.redaction,
             now=settings.now,
             links=settings.links,
+            problems=gathered.views,
+            folds=tuple(gathered.folds),
         )
     )
     gathered.notes.extend(plan.notes)
@@ -398,6 +516,7 @@ def _next_state(
         issue_for=gathered.issue_for,
         published=published,
     )
+    state = _with_templates(state, gathered, settings.links.run_id, window.end)
     pending = _pending(gathered.journal)
     cursors = {**state.cursors, **gathered.cursors}
     summary = RunSummary(
@@ -410,7 +529,49 @@ def _next_state(
     )
     runs = (summary, *(r for r in state.runs if r.run_id != summary.run_id))
     overlap = {**state.overlap_ids, **gathered.overlap_keys}
-    return replace(state, pending=pending, cursors=cursors, runs=runs, overlap_ids=overlap)
+    problems = recorded(gathered.problem_set, state.problems)
+    return replace(
+        state,
+        pending=pending,
+        cursors=cursors,
+        runs=runs,
+        overlap_ids=overlap,
+        problems=problems,
+    )
+
+
+def _with_templates(
+    state: GardenerState, gathered: _Gathered, run_id: str, window_end: datetime
+) -> GardenerState:
+    """Symptom templates are remembered too (later runs match their entries to them), and a
+    problem id keeps its own template's text even when another member stood for it."""
+    ids = {j.cluster.fingerprint for j in gathered.judged}
+    symptoms = [j for j in gathered.templates if j.cluster.fingerprint not in ids]
+    for item in symptoms:
+        known = remember(state.clusters.get(item.cluster.fingerprint), item, run_id, window_end)
+        state = state.with_cluster(known)
+    own = {j.cluster.fingerprint: j.cluster for j in gathered.templates}
+    before = gathered.state.clusters
+    for pid in ids:
+        found = state.clusters.get(pid)
+        source = own.get(pid)
+        if found is None:
+            continue
+        known = found
+        if source is not None:
+            known = replace(known, kind=source.kind, template=source.template, logger=source.logger)
+        elif pid in before:
+            old = before[pid]
+            known = replace(
+                known,
+                kind=old.kind,
+                template=old.template,
+                logger=old.logger,
+                service=old.service,
+                exception_type=old.exception_type,
+            )
+        state = state.with_cluster(known)
+    return state
 
 
 def _render(
@@ -448,6 +609,9 @@ def _render(
         run_url=settings.links.run_url,
         dry_run=settings.dry_run,
         redaction=policy,
+        templates=gathered.templates,
+        template_titles=gathered.template_titles,
+        problems=gathered.views,
     )
     outcome.worklog_path = path
     outcome.judged = gathered.judged

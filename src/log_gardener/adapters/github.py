@@ -152,6 +152,7 @@ class GitHubTracker:
             OperationKind.REOPEN: self._reopen,
             OperationKind.CLOSE_COMPLETED: self._close_completed,
             OperationKind.CLOSE_DUPLICATE: self._close_duplicate,
+            OperationKind.CLOSE_FOLDED: self._close_duplicate,  # not planned, with its label
         }
         handler = handlers.get(operation.kind)
         if handler is None:

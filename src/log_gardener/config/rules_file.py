@@ -34,9 +34,12 @@ from log_gardener.core.rules import (
     EscalationPolicy,
     IssuePolicy,
     Match,
+    ProblemLink,
+    ProblemRules,
     Rule,
     RulesConfig,
     Target,
+    TemplateSelector,
 )
 from log_gardener.errors import ConfigError, quote_value
 from log_gardener.model import Priority, Severity
@@ -51,11 +54,16 @@ MAX_TITLE_CHARS = 200  # leaves room for the title format within GitHub's 256
 MAX_FILTER_CHARS = 20_000  # Cloud Logging's limit on a filter
 TITLE_FIELDS = ("status", "priority", "title", "count", "service")
 
-TOP_KEYS = ("version", "targets", "defaults", "rules", "issues", "redaction")
+TOP_KEYS = ("version", "targets", "defaults", "rules", "issues", "redaction", "problems")
+PROBLEMS_KEYS = ("link", "separate")
+LINK_KEYS = ("name", "root", "symptoms")
+
 TARGET_KEYS = ("name", "project", "service", "filter", "min_severity")
 DEFAULTS_KEYS = ("priorities",)
 RULE_KEYS = ("name", "match", "priority", "labels", "title", "impact", "ignore", "group_by")
 MATCH_KEYS = ("message", "exception_type", "logger", "severity", "service", "resource_labels")
+SELECTOR_KEYS = (*MATCH_KEYS, "fingerprint")
+_FINGERPRINT = re.compile(r"\A[0-9a-f]{8,64}\Z")
 RANGE_KEYS = ("min", "max")
 ISSUE_KEYS = (
     "title_format",
@@ -477,6 +485,10 @@ def _match(r: _Reader, node: Node, path: str, owner: str) -> Match | None:
     fields = r.fields(node, path, MATCH_KEYS)
     if fields is None:
         return None
+    return _match_of(r, fields, path, owner)
+
+
+def _match_of(r: _Reader, fields: dict[str, Node], path: str, owner: str) -> Match:
     severity_min, severity_max = None, None
     if "severity" in fields:
         severity_min, severity_max = _severity_range(r, fields["severity"], f"{path}.severity")
@@ -695,7 +707,84 @@ def _config(r: _Reader, root: Node, source: str) -> RulesConfig:
         issues=_issues(r, fields.get("issues", null)),
         redaction=_redaction(r, fields.get("redaction", null)),
         source=source,
+        problems=_problem_rules(r, fields.get("problems", null)),
     )
+
+
+def _problem_rules(r: _Reader, node: Node) -> ProblemRules:
+    """``problems: {link: [{name, root, symptoms}], separate: [[selector, selector]]}``."""
+    if _is_null(node):
+        return ProblemRules()
+    fields = r.fields(node, "problems", PROBLEMS_KEYS)
+    if fields is None:
+        return ProblemRules()
+    links: list[ProblemLink] = []
+    link_node = fields.get("link")
+    for index, item in enumerate(
+        []
+        if link_node is None or _is_null(link_node)
+        else r.items(link_node, "problems.link") or []
+    ):
+        link = _problem_link(r, item, f"problems.link[{index}]")
+        if link is not None:
+            links.append(link)
+    pairs: list[tuple[TemplateSelector, TemplateSelector]] = []
+    separate_node = fields.get("separate")
+    items = (
+        []
+        if separate_node is None or _is_null(separate_node)
+        else r.items(separate_node, "problems.separate") or []
+    )
+    for index, item in enumerate(items):
+        path = f"problems.separate[{index}]"
+        parts = r.items(item, path)
+        if parts is None:
+            continue
+        if len(parts) != 2:
+            r.add(item, path, f"lists {len(parts)} templates", "list exactly two templates")
+            continue
+        chosen = [_selector(r, part, f"{path}[{i}]") for i, part in enumerate(parts)]
+        if chosen[0] is not None and chosen[1] is not None:
+            pairs.append((chosen[0], chosen[1]))
+    return ProblemRules(link=tuple(links), separate=tuple(pairs))
+
+
+def _problem_link(r: _Reader, node: Node, path: str) -> ProblemLink | None:
+    fields = r.fields(node, path, LINK_KEYS)
+    if fields is None:
+        return None
+    before = len(r.problems)
+    name = _get(fields, "name", path, lambda n, p: r.text(n, p, limit=100), path)
+    if "root" not in fields or "symptoms" not in fields:
+        r.add(node, path, "needs both root and symptoms", "add root: {...} and symptoms: [...]")
+        return None
+    root = _selector(r, fields["root"], f"{path}.root")
+    items = r.items(fields["symptoms"], f"{path}.symptoms") or []
+    symptoms = [_selector(r, item, f"{path}.symptoms[{i}]") for i, item in enumerate(items)]
+    if root is None or len(r.problems) > before or not symptoms:
+        if not symptoms and len(r.problems) == before:
+            r.add(fields["symptoms"], f"{path}.symptoms", "is empty", "list at least one template")
+        return None
+    return ProblemLink(name, root, tuple(s for s in symptoms if s is not None))
+
+
+def _selector(r: _Reader, node: Node, path: str) -> TemplateSelector | None:
+    """A template: ``{fingerprint: <hex>}`` and/or the keys of a rule's ``match``."""
+    fields = r.fields(node, path, SELECTOR_KEYS)
+    if fields is None:
+        return None
+    fingerprint = ""
+    if "fingerprint" in fields:
+        fingerprint = (
+            r.shaped(fields["fingerprint"], f"{path}.fingerprint", _FINGERPRINT, "a fingerprint")
+            or ""
+        )
+    rest = {k: v for k, v in fields.items() if k != "fingerprint"}
+    match = _match_of(r, rest, path, f"template selector at {path}") if rest else None
+    if not fingerprint and match is None:
+        r.add(node, path, "names no template", "give a fingerprint or a message pattern")
+        return None
+    return TemplateSelector(match=match, fingerprint=fingerprint, text=path)
 
 
 def _problems(text: str, source: str) -> tuple[RulesConfig | None, list[_Problem]]:

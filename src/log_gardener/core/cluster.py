@@ -223,10 +223,12 @@ class Clusterer:
 
     # --- grouping ---------------------------------------------------------------------------
 
-    def add(self, record: LogRecord, custom_key: str | None = None) -> str:
+    def add(
+        self, record: LogRecord, custom_key: str | None = None, custom_template: str = ""
+    ) -> str:
         """Counts ``record`` into its cluster and returns the cluster's (final) fingerprint."""
         if custom_key is not None:
-            cluster = self._custom(record, custom_key)
+            cluster = self._custom(record, custom_key, custom_template)
         elif record.frames:
             cluster = self._stack(record)
         else:
@@ -234,11 +236,11 @@ class Clusterer:
         self._count(cluster, record)
         return cluster.fingerprint
 
-    def _custom(self, record: LogRecord, key: str) -> _Cluster:
+    def _custom(self, record: LogRecord, key: str, template: str = "") -> _Cluster:
         fp = fingerprint.custom_fingerprint(key)
         cluster = self._by_fp.get(fp)
         if cluster is None:
-            cluster = self._new(fp, GroupingKind.CUSTOM, record, "")
+            cluster = self._new(fp, GroupingKind.CUSTOM, record, template)
         return cluster
 
     def _stack(self, record: LogRecord) -> _Cluster:

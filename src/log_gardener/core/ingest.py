@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraTracker
 from log_gardener.core.normalize import Glance, glance_below, normalize_entry
+from log_gardener.core.platform import platform_key, platform_template
+from log_gardener.core.problems import Observer
 from log_gardener.core.rules import RulesConfig, custom_group_key
 from log_gardener.model import LogRecord, MalformedEntry, Severity, Window
 
@@ -52,6 +54,7 @@ class Ingestor:
     window: Window | None
     assign: Callable[[str, str], None] | None = None
     infra: InfraTracker = field(default_factory=InfraTracker)
+    observer: Observer | None = None  # collects what the problem layer links (core.problems)
     _counts: Counter[str] = field(default_factory=Counter)
     _seen: set[int] = field(default_factory=set)
     malformed_examples: list[MalformedEntry] = field(default_factory=list)
@@ -129,7 +132,13 @@ class Ingestor:
     def _keep(self, record: LogRecord) -> None:
         self._counts["kept"] += 1
         key = custom_group_key(self.config, record) if self._grouping_rules else None
-        fingerprint = self.clusterer.add(record, key)
+        platform = platform_key(record)  # the catalogue keeps exit codes and statuses apart
+        if key is None and platform is not None:
+            fingerprint = self.clusterer.add(record, platform, platform_template(platform))
+        else:
+            fingerprint = self.clusterer.add(record, key)
+        if self.observer is not None:
+            self.observer.observe(record, fingerprint, platform)
         if self.assign is not None:
             self.assign(record.insert_id, fingerprint)
 

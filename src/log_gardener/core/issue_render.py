@@ -20,6 +20,7 @@ from log_gardener.core.lifecycle import Spike
 from log_gardener.core.markdown import code_block, code_span, inline_text, plain_title
 from log_gardener.core.marker import dashboard_marker, issue_marker, run_marker
 from log_gardener.core.normalize import sample_text
+from log_gardener.core.problems import ProblemView
 from log_gardener.core.redact import RedactionPolicy, redact
 from log_gardener.core.rules import IssuePolicy
 from log_gardener.core.sparkline import sparkline
@@ -375,6 +376,9 @@ def _history(
     return lines
 
 
+MEMBER_ROWS = 25
+
+
 def _fits(body: str) -> bool:
     return len(body) <= BODY_CHAR_LIMIT and len(body.encode()) <= BODY_BYTE_LIMIT
 
@@ -384,12 +388,14 @@ def issue_body(
     known: KnownCluster | None,
     links: RunLinks,
     redaction: RedactionPolicy,
+    problem: ProblemView | None = None,
 ) -> str:
-    """The whole body; its first line is the issue marker."""
+    """The whole body; its first line is the issue marker.  ``problem`` lists the symptoms
+    when the problem folds more than one template."""
     body = ""
     for sample_limit in SAMPLE_LIMITS:
         for rows in HISTORY_ROWS:
-            body = _assemble(judged, known, links, redaction, (sample_limit, rows))
+            body = _assemble(judged, known, links, redaction, (sample_limit, rows), problem)
             if _fits(body):
                 return body
     return body  # the smallest form: no sample, no history (bounded by LIST_LIMIT etc.)
@@ -401,12 +407,14 @@ def _assemble(
     links: RunLinks,
     redaction: RedactionPolicy,
     limits: tuple[int, int],  # sample characters, history rows
+    problem: ProblemView | None = None,
 ) -> str:
     sample_limit, history_rows = limits
     sections = [
         [issue_marker(judged.cluster.fingerprint, GROUPING_VERSION)],
         _summary(judged, known, redaction),
         _root_cause(judged, redaction),
+        *(problem_sections(problem, redaction) if problem is not None else []),
         _impact(judged),
         _sample(judged, redaction, sample_limit),
         _links(judged, links),
@@ -415,6 +423,61 @@ def _assemble(
     ]
     # A blank line between sections: a paragraph right after a table would become a row.
     return "\n\n".join("\n".join(s) for s in sections if s) + "\n"
+
+
+# --- problems folding several templates --------------------------------------------------
+
+
+def offset_text(seconds: float) -> str:
+    """``+0 ms``, ``+150 ms``, ``+10.2 s``: a step of a timeline."""
+    if abs(seconds) < 1:
+        return f"+{round(seconds * 1000)} ms"
+    return f"+{seconds:.1f} s"
+
+
+def problem_sections(problem: ProblemView, redaction: RedactionPolicy) -> list[list[str]]:
+    """Symptoms with counts and first/last seen, one timeline, and why they were grouped."""
+    members = problem.members[:MEMBER_ROWS]
+    symptoms = [
+        f"This problem folds {len(problem.members)} message templates: the root, then the "
+        "symptoms that follow from it (one issue for all of them).",
+        "",
+        "| Role | Template | Events in the last run | First seen | Last seen |",
+        "|---|---|---:|---|---|",
+    ]
+    symptoms += [
+        f"| {m.role} | {_cell(_safe_span(m.title, redaction, 120))} | {m.count} | "
+        f"{when(m.first_seen) if m.count else '-'} | {when(m.last_seen) if m.count else '-'} |"
+        for m in members
+    ]
+    sections = [["### Root and symptoms", "", *symptoms]]
+    if problem.timeline:
+        steps = " → ".join(
+            f"{offset_text(offset)} {_safe_span(title, redaction, 60)}"
+            for title, offset in problem.timeline[:MEMBER_ROWS]
+        )
+        sections.append(["### One occurrence", "", steps])
+    if problem.why:
+        why = [
+            f"- {_safe_span(child, redaction, 80)} under {_safe_span(parent, redaction, 80)}: "
+            f"{trusted_prose(words)}"
+            for child, parent, words in problem.why[:MEMBER_ROWS]
+        ]
+        sections.append(["<details><summary>Why grouped</summary>", "", *why, "", "</details>"])
+    return sections
+
+
+def folded_comment(into: int | None, title: str, links: RunLinks) -> str:
+    where = f"#{into}" if into is not None else "a new issue opened in the same run"
+    return _signed(
+        [
+            f"This template is now a symptom of a larger problem, tracked in {where}"
+            + (f" ({code_span(plain_title(title, 120))})" if title else "")
+            + ". Closing this one as not planned; new occurrences are counted there. "
+            "The `log-gardener:folded` label marks it; log-gardener never reopens it for this."
+        ],
+        links,
+    )
 
 
 # --- comments ----------------------------------------------------------------------------

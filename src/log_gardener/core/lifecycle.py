@@ -233,7 +233,7 @@ def record_run(
                 replace(known, history=_counted(known, run_id, window_end, 0))
             )
     for item in judged:
-        known = _remember(state.clusters.get(item.cluster.fingerprint), item, run_id, window_end)
+        known = remember(state.clusters.get(item.cluster.fingerprint), item, run_id, window_end)
         if done is None or item.cluster.fingerprint in done:
             known = replace(
                 known,
@@ -245,9 +245,10 @@ def record_run(
     return state
 
 
-def _remember(
+def remember(
     known: KnownCluster | None, item: JudgedCluster, run_id: str, window_end: datetime
 ) -> KnownCluster:
+    """The record of one cluster after this run (its text, first/last seen, history)."""
     c = item.cluster
     if known is None:
         known = KnownCluster(

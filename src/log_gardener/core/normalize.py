@@ -124,6 +124,7 @@ def _normalize(
         frames=payload.frames,
         trace=_text(entry.get("trace")),
         http=_http(entry.get("httpRequest")),
+        operation=_operation(entry.get("operation")),
         payload_kind=payload.kind,
         line_no=line_no,
         severity_unknown=severity_unknown,
@@ -320,6 +321,13 @@ def _payload(entry: Mapping[str, object]) -> _Payload | None:
     if isinstance(request, dict):
         return _request_payload(request)
     return None
+
+
+def _operation(value: object) -> str:
+    """``producer|id`` of a LogEntryOperation (entries sharing it are one operation)."""
+    if not isinstance(value, dict) or not value.get("id"):
+        return ""
+    return f"{_text(value.get('producer'))}|{_text(value.get('id'))}"
 
 
 def _request_payload(request: Mapping[str, object]) -> _Payload:

@@ -37,6 +37,7 @@ from log_gardener.core.lifecycle import (
     silent_issues,
 )
 from log_gardener.core.marker import comment_run_id
+from log_gardener.core.problems import FOLDED_LABEL, Fold, ProblemView
 from log_gardener.core.redact import RedactionPolicy
 from log_gardener.core.rules import CommentMode, IssuePolicy
 from log_gardener.core.state import GardenerState, KnownCluster
@@ -72,6 +73,8 @@ class PlanInput:
     redaction: RedactionPolicy
     now: datetime
     links: RunLinks
+    problems: Mapping[str, ProblemView] = field(default_factory=dict)  # id -> members, why
+    folds: Sequence[Fold] = ()  # template issues now symptoms of another problem
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ def _known_labels(policy: IssuePolicy) -> dict[str, _Label]:
         MUTED_LABEL: _Label(MUTED_LABEL, "eeeeee", "log-gardener never reopens or comments here"),
         RESOLVED_BY_SILENCE_LABEL: _Label(
             RESOLVED_BY_SILENCE_LABEL, "e6e6e6", "Closed by log-gardener: not seen for a while"
+        ),
+        FOLDED_LABEL: _Label(
+            FOLDED_LABEL, "d4c5f9", "Closed by log-gardener: a symptom of another problem"
         ),
     }
     for p in Priority:
@@ -203,8 +209,14 @@ class _Planner:
     def title_body(self, judged: JudgedCluster) -> tuple[str, str]:
         inp = self.inp
         title = render.issue_title(inp.policy, judged, inp.redaction)
+        fp = judged.cluster.fingerprint
+        view = inp.problems.get(fp)
         body = render.issue_body(
-            judged, self.known(judged.cluster.fingerprint), inp.links, inp.redaction
+            judged,
+            self.known(fp),
+            inp.links,
+            inp.redaction,
+            view if view is not None and len(view.members) > 1 else None,
         )
         return title, body
 
@@ -336,6 +348,27 @@ class _Planner:
         )
         self.notes.append(f"issue {issue.number} closed: not seen for {days} days")
 
+    def folded(self, item: Fold, into: ExistingIssue | None, title: str) -> None:
+        """One CLOSE_FOLDED: a comment naming the problem's issue, closed as not planned with
+        the folded label.  Never reopened for this: its template now feeds the problem."""
+        body = render.folded_comment(None if into is None else into.number, title, self.inp.links)
+        self.ops.append(
+            Operation(
+                kind=OperationKind.CLOSE_FOLDED,
+                fingerprint=item.issue.fingerprint,
+                issue_number=item.issue.number,
+                body=body,
+                labels=(FOLDED_LABEL,),
+                reason="now a symptom of "
+                + (f"the problem of issue {into.number}" if into else "a new problem"),
+                run_id=comment_run_id(body) or "",
+            )
+        )
+        where = f"issue {into.number}" if into is not None else "a new problem"
+        self.notes.append(
+            f"issue {item.issue.number} folded into {where}: its template is a symptom"
+        )
+
     def duplicate(self, keep: ExistingIssue, close: ExistingIssue) -> None:
         """One CLOSE_DUPLICATE whose comment links the issue that is kept."""
         body = render.duplicate_comment(keep.number, self.inp.links)
@@ -389,8 +422,16 @@ def plan_issues(inp: PlanInput) -> Plan:
     duplicates = duplicate_issues(inp.existing)
     for keep, close in duplicates:
         planner.duplicate(keep, close)
-    silent = silent_issues(inp.existing, inp.state, inp.policy, inp.now, seen)
+    titles = {
+        j.cluster.fingerprint: render.issue_title(inp.policy, j, inp.redaction) for j in judged
+    }
     closing = {c.number for _, c in duplicates}
+    for fold_item in inp.folds:
+        if fold_item.issue.number not in closing:
+            into = planner.index.get(fold_item.problem_id)
+            planner.folded(fold_item, into, titles.get(fold_item.problem_id, ""))
+            closing.add(fold_item.issue.number)
+    silent = silent_issues(inp.existing, inp.state, inp.policy, inp.now, seen)
     for issue in silent:
         if issue.number not in closing:
             planner.silence(issue)

@@ -17,8 +17,10 @@ from markdown_it.token import Token
 
 from log_gardener.core.infra import InfraSummary
 from log_gardener.core.ingest import IngestCounts
+from log_gardener.core.issue_render import offset_text
 from log_gardener.core.markdown import UnsafeDocumentError, code_block, code_span, inline_text
 from log_gardener.core.normalize import sample_text
+from log_gardener.core.problems import ProblemView
 from log_gardener.core.redact import DEFAULT_POLICY, RedactionPolicy, redact
 from log_gardener.core.sparkline import sparkline
 from log_gardener.core.state import GardenerState
@@ -144,6 +146,9 @@ class WorklogInput:
     run_url: str = ""
     dry_run: bool = False
     redaction: RedactionPolicy = DEFAULT_POLICY
+    templates: Sequence[JudgedCluster] = ()  # the template level ("clusters" in the report)
+    template_titles: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> title
+    problems: Mapping[str, ProblemView] = field(default_factory=dict)  # id -> members, why
 
 
 def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
@@ -386,6 +391,13 @@ def _cluster_section(data: WorklogInput, index: int, judged: JudgedCluster, pub:
         f"{', '.join(code_span(label) for label in j.labels) or '-'}",
         f"- **Fingerprint:** `{c.fingerprint}` ({c.kind.value} grouping {GROUPING_VERSION})",
     ]
+    view = data.problems.get(c.fingerprint)
+    if view is not None and len(view.members) > 1:
+        lines.insert(
+            2,
+            f"- **Folds:** {len(view.members)} templates (the root and "
+            f"{len(view.members) - 1} symptoms)",
+        )
     if c.samples:
         lines += [
             "",
@@ -395,7 +407,28 @@ def _cluster_section(data: WorklogInput, index: int, judged: JudgedCluster, pub:
         ]
     lines += ["", "**Technical details:**", ""]
     lines += _technical_details(judged, pub)
+    if view is not None and len(view.members) > 1:
+        lines += _problem_details(view, pub)
     return "\n".join(lines)
+
+
+def _problem_details(view: ProblemView, pub: Published) -> list[str]:
+    lines = ["- Members (role, events, first and last seen, fingerprint):"]
+    lines += [
+        f"  - {m.role}: {pub.span(m.title)}, {m.count} events, {utc(m.first_seen)} to "
+        f"{utc(m.last_seen)}, `{m.fingerprint}`"
+        for m in view.members
+    ]
+    if view.timeline:
+        steps = " -> ".join(f"{offset_text(t)} {pub.span(title)}" for title, t in view.timeline)
+        lines.append(f"- One occurrence: {steps}")
+    if view.why:
+        lines.append("- Why grouped:")
+        lines += [
+            f"  - {pub.span(child)} under {pub.span(parent)}: {_own_words(words)}"
+            for child, parent, words in view.why
+        ]
+    return lines
 
 
 def _impact(judged: JudgedCluster) -> str:
@@ -454,6 +487,7 @@ _ACTION_WORDS = {
     OperationKind.REOPEN: "reopen",
     OperationKind.CLOSE_COMPLETED: "close as completed",
     OperationKind.CLOSE_DUPLICATE: "close as duplicate",
+    OperationKind.CLOSE_FOLDED: "close as folded",
     OperationKind.COMMIT_WORKLOG: "commit worklog",
 }
 
@@ -473,7 +507,7 @@ def _issue_actions(data: WorklogInput) -> str:
             if number and entry.url
             else (f"issue {number}" if number else "-")
         )
-        problem = f"`{op.fingerprint}`" if op.fingerprint else "-"
+        problem = _problem_name(data, op.fingerprint)
         lines.append(
             f"| {_ACTION_WORDS[op.kind]} | {problem} | {issue} | {_result_words(entry)} | "
             f"{_cell_words(op.reason)} |"
@@ -485,6 +519,16 @@ def _issue_actions(data: WorklogInput) -> str:
             f"{deferred} operations did not fit this run's budget; the next run does them.",
         ]
     return "\n".join(lines)
+
+
+def _problem_name(data: WorklogInput, fingerprint: str) -> str:
+    """ "3. <title>" as in the problems table; a template issue folded away by its fingerprint."""
+    if not fingerprint:
+        return "-"
+    for index, judged in enumerate(data.judged, start=1):
+        if judged.cluster.fingerprint == fingerprint:
+            return _cell_words(f"{index}. ") + _title(data, judged, Published(data.redaction))
+    return f"`{fingerprint}`"
 
 
 def _result_words(entry: JournalEntry) -> str:
@@ -559,8 +603,21 @@ def report_document(
 ) -> dict[str, Any]:
     """The ``--report-json`` document (schema in the README).  Published, so redacted."""
     pub = Published(data.redaction)
+    problem_of = {m.fingerprint: pid for pid, v in data.problems.items() for m in v.members}
     clusters = [
-        _report_cluster(data, j, operations_planned.get(j.cluster.fingerprint, ()), pub)
+        _report_cluster(
+            data,
+            j,
+            operations_planned.get(
+                problem_of.get(j.cluster.fingerprint, j.cluster.fingerprint), ()
+            ),
+            pub,
+            problem_of.get(j.cluster.fingerprint, j.cluster.fingerprint),
+        )
+        for j in (data.templates or data.judged)
+    ]
+    problems = [
+        _report_problem(data, j, operations_planned.get(j.cluster.fingerprint, ()))
         for j in data.judged
     ]
     return {
@@ -584,6 +641,7 @@ def report_document(
         "malformed": [{"line": m.line_no, "reason": m.reason} for m in data.malformed],
         "warnings": [{"line": m.line_no, "reason": m.reason} for m in data.warnings],
         "clusters": clusters,
+        "problems": problems,
         "max_priority": data.judged[0].judgement.priority.name if data.judged else "",
         "journal": [_journal_json(e) for e in data.journal],
         "notes": list(data.notes),
@@ -591,14 +649,49 @@ def report_document(
     }
 
 
-def _report_cluster(
-    data: WorklogInput, judged: JudgedCluster, planned: Sequence[str], pub: Published
+def _report_problem(
+    data: WorklogInput, judged: JudgedCluster, planned: Sequence[str]
 ) -> dict[str, Any]:
     c, j = judged.cluster, judged.judgement
+    view = data.problems.get(c.fingerprint)
     link = data.issue_links.get(c.fingerprint)
+    members = (
+        [
+            {"fingerprint": m.fingerprint, "role": m.role, "kind": m.kind, "count": m.count}
+            for m in view.members
+        ]
+        if view is not None
+        else [{"fingerprint": c.fingerprint, "role": "root", "kind": "", "count": c.count}]
+    )
+    return {
+        "id": c.fingerprint,
+        "root": view.root if view is not None else c.fingerprint,
+        "title": data.titles.get(c.fingerprint, ""),
+        "priority": j.priority.name,
+        "status": judged.status.value,
+        "count": c.count,
+        "members": members,
+        "templates": len(members),
+        "why": [words for _c, _p, words in view.why] if view is not None else [],
+        "issue_action": list(planned),
+        "issue_number": link.number if link else None,
+    }
+
+
+def _report_cluster(
+    data: WorklogInput,
+    judged: JudgedCluster,
+    planned: Sequence[str],
+    pub: Published,
+    problem: str = "",
+) -> dict[str, Any]:
+    c, j = judged.cluster, judged.judgement
+    link = data.issue_links.get(problem or c.fingerprint)
+    title = data.template_titles.get(c.fingerprint, "") or data.titles.get(c.fingerprint, "")
     return {
         "fingerprint": c.fingerprint,
-        "title": data.titles.get(c.fingerprint, ""),
+        "problem": problem or c.fingerprint,
+        "title": title,
         "priority": j.priority.name,
         "labels": list(j.labels),
         "status": judged.status.value,

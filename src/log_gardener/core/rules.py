@@ -95,6 +95,30 @@ class IssuePolicy:
 
 
 @dataclass(frozen=True)
+class TemplateSelector:
+    """Picks templates for the ``problems`` rules: a fingerprint, or a Match on the template."""
+
+    match: Match | None = None
+    fingerprint: str = ""
+    text: str = ""  # how the rules file wrote it, for messages (our users' words)
+
+
+@dataclass(frozen=True)
+class ProblemLink:
+    """``problems.link``: the symptoms always fold into the root's problem."""
+
+    name: str
+    root: TemplateSelector
+    symptoms: tuple[TemplateSelector, ...]
+
+
+@dataclass(frozen=True)
+class ProblemRules:
+    link: tuple[ProblemLink, ...] = ()
+    separate: tuple[tuple[TemplateSelector, TemplateSelector], ...] = ()  # never one problem
+
+
+@dataclass(frozen=True)
 class RulesConfig:
     targets: tuple[Target, ...] = ()
     severity_priorities: Mapping[Severity, Priority] = field(
@@ -104,6 +128,7 @@ class RulesConfig:
     issues: IssuePolicy = IssuePolicy()
     redaction: RedactionPolicy = DEFAULT_POLICY
     source: str = "<built-in defaults>"  # the file the config came from, for messages
+    problems: ProblemRules = ProblemRules()
 
 
 def default_config() -> RulesConfig:
@@ -218,6 +243,13 @@ def record_matches(match: Match, record: LogRecord) -> bool:
 def cluster_matches(match: Match, cluster: ClusterSummary) -> bool:
     """Whether a cluster satisfies a Match: its max severity; any sample, service or logger."""
     return _matches(match, _cluster_subject(cluster))
+
+
+def selects(selector: TemplateSelector, cluster: ClusterSummary) -> bool:
+    """Whether a ``problems`` rule's selector names this template."""
+    if selector.fingerprint and not cluster.fingerprint.startswith(selector.fingerprint):
+        return False
+    return selector.match is None or cluster_matches(selector.match, cluster)
 
 
 def _group_key_values(record: LogRecord) -> dict[str, str]:

@@ -71,6 +71,18 @@ class PendingWork:
 
 
 @dataclass(frozen=True)
+class KnownProblem:
+    """A problem folding several templates (a template alone needs no record: its id is its
+    fingerprint).  The id never changes; members only join (sticky), so a symptom seen alone
+    in a later run still routes to this problem's issue."""
+
+    id: str
+    root: str
+    members: tuple[str, ...]  # root first
+    links: tuple[str, ...] = ()  # why each member joined, in our words (no log text)
+
+
+@dataclass(frozen=True)
 class GardenerState:
     version: int = STATE_VERSION
     grouping_version: str = GROUPING_VERSION
@@ -82,6 +94,7 @@ class GardenerState:
     # target key -> "insertId|timestamp" of entries already counted inside the overlap that the
     # next run re-reads (late arrivals), so nothing is counted twice.
     overlap_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    problems: Mapping[str, KnownProblem] = field(default_factory=dict)  # id -> problem
 
     def with_cluster(self, known: KnownCluster) -> GardenerState:
         return replace(self, clusters={**self.clusters, known.fingerprint: known})
@@ -209,6 +222,11 @@ def state_to_json(state: GardenerState) -> str:
         "dashboard_issue": state.dashboard_issue,
         "overlap_ids": {k: sorted(v) for k, v in sorted(state.overlap_ids.items())},
     }
+    if state.problems:  # absent when every problem is one template (older readers ignore it)
+        document["problems"] = {
+            pid: {"root": p.root, "members": list(p.members), "links": list(p.links)}
+            for pid, p in sorted(state.problems.items())
+        }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -272,5 +290,15 @@ def _state_from_dict(data: Mapping[str, Any]) -> GardenerState:
         dashboard_issue=_optional_int(data.get("dashboard_issue")),
         overlap_ids={
             str(k): tuple(str(i) for i in v) for k, v in dict(data.get("overlap_ids", {})).items()
+        },
+        problems={
+            str(pid): KnownProblem(
+                id=str(pid),
+                root=str(p["root"]),
+                members=tuple(str(m) for m in p["members"]),
+                links=tuple(str(x) for x in p.get("links", [])),
+            )
+            for pid, p in dict(data.get("problems", {})).items()
+            if data.get("grouping_version") == GROUPING_VERSION
         },
     )
