@@ -645,13 +645,31 @@ def _print_journal(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) 
         return
     offline = all(e.result is OperationResult.SKIPPED_DRY_RUN for e in shown)
     out.print("Plan (nothing written to GitHub):" if offline else "Issue actions:")
+    names = _problem_names(outcome)
     for entry in shown:
         op = entry.operation
         number = entry.issue_number or op.issue_number
         target = f"issue {number}" if number else (op.fingerprint or "dashboard")
+        if op.fingerprint in names:
+            target = f"{target} ({names[op.fingerprint]})" if number else names[op.fingerprint]
         out.print(f"  {op.kind.value} {target}: {entry.result.value}. {op.reason}".rstrip())
     if outcome.commit is not None and outcome.commit.result is OperationResult.DONE:
         out.print(f"Committed the worklog and state: {outcome.commit.url}")
+
+
+def _problem_names(outcome: RunOutcome) -> dict[str, str]:
+    """Problem id -> "problem N: <title>", numbered as in the worklog's problems table.  The
+    titles are the report's: redacted and neutralized like every published title."""
+    listed = outcome.report.get("problems", [])
+    titles = {
+        str(p.get("id")): str(p.get("title", ""))
+        for p in (listed if isinstance(listed, list) else [])
+        if isinstance(p, dict)
+    }
+    return {
+        j.cluster.fingerprint: f'problem {n} "{titles.get(j.cluster.fingerprint, "")}"'
+        for n, j in enumerate(outcome.judged, start=1)
+    }
 
 
 # --- commands ------------------------------------------------------------------------------

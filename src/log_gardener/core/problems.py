@@ -237,7 +237,7 @@ class _UnionFind:
 
 @dataclass(frozen=True)
 class _Episode:
-    kinds: frozenset[str]  # how its entries were joined
+    kinds: Mapping[str, frozenset[str]]  # fingerprint -> how its entries were joined
     first: Mapping[str, tuple[float, int]]  # fingerprint -> (first time, first order)
 
 
@@ -291,14 +291,14 @@ def episodes(
     result = []
     for _root, members in sorted(groups.items()):
         first: dict[str, tuple[float, int]] = {}
-        episode_kinds: set[str] = set()
+        episode_kinds: dict[str, set[str]] = defaultdict(set)
         for index in members:
             obs = signals[index]
             moment = (obs.at, obs.order)
             if obs.fingerprint not in first or moment < first[obs.fingerprint]:
                 first[obs.fingerprint] = moment
-            episode_kinds |= kinds.get(index, set())
-        result.append(_Episode(frozenset(episode_kinds), first))
+            episode_kinds[obs.fingerprint] |= kinds.get(index, set())
+        result.append(_Episode({fp: frozenset(k) for fp, k in episode_kinds.items()}, first))
     spans = {
         place: [(signals[b[0]].at, signals[b[-1]].at) for b in burst]
         for place, burst in bursts.items()
@@ -399,14 +399,16 @@ def _candidate_links(
         for i, (a, (ta, _oa)) in enumerate(members):
             for b, (tb, _ob) in members[i + 1 :]:
                 # members are in time order: a came first (or tied, a ranks as the better root)
-                low = a < b
-                stats = pairs[(a, b) if low else (b, a)]
-                if low:
+                a_low = a < b
+                stats = pairs[(a, b) if a_low else (b, a)]
+                if a_low:
                     stats.before += 1
                 else:
                     stats.after += 1
-                stats.lags.append(tb - ta if low else ta - tb)
-                stats.kinds |= episode.kinds
+                stats.lags.append(tb - ta if a_low else ta - tb)
+                # how this pair was joined: both by their trace, or one burst on an instance
+                shared = episode.kinds.get(a, frozenset()) & episode.kinds.get(b, frozenset())
+                stats.kinds |= shared or {"instance"}
     total = len(found)
     links = []
     for (low, high), stats in sorted(pairs.items()):
@@ -434,7 +436,7 @@ def _tested(
 ) -> Link | None:
     if roles[parent] is Role.PLATFORM_FAILURE and roles[child] is Role.APP_ERROR:
         return None  # a symptom the platform saw never explains the app's own error
-    kind = next((k for k in ("trace", "operation", "request", "instance") if k in kinds), "")
+    kind = next((k for k in ("trace", "operation", "instance", "request") if k in kinds), "")
     n_a, n_b = count[parent], count[child]
     return Link(
         parent=parent,
@@ -685,8 +687,11 @@ class _Forest:
                 {prior_of[fp] for fp in members if fp in prior_of},
                 key=lambda p: (p.issue_number is None, p.issue_number or 0, p.id),
             )
-            keeper = met[0] if met else None
-            root = self._root(members, keeper, rank, first_seen)
+            root = self._root(members, rank, first_seen)
+            # The root's own problem keeps its id (and issue); a new ancestor or a chain met
+            # for the first time takes the oldest issue among the problems it gathers.
+            keeper = prior_of.get(root) or (met[0] if met else None)
+            met = [keeper, *(p for p in met if p is not keeper)] if keeper is not None else met
             pid = keeper.id if keeper is not None else root
             order = sorted(
                 (fp for fp in members if fp != root),
@@ -710,12 +715,11 @@ class _Forest:
     def _root(
         self,
         members: Sequence[str],
-        keeper: PriorProblem | None,
         rank: Mapping[str, tuple[int, int, str]],
         first_seen: Mapping[str, float],
     ) -> str:
-        if keeper is not None and keeper.root in members:
-            return self.top(keeper.root)  # a new ancestor takes over as root
+        """The top of the tree (one tree per group: every member has at most one parent); a
+        new ancestor of a recorded root takes over as root."""
         tops = sorted(
             {self.top(fp) for fp in members},
             key=lambda fp: (rank.get(fp, (9, 0, fp)), first_seen.get(fp, float("inf"))),

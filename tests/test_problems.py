@@ -1,0 +1,396 @@
+"""Issue 12: templates fold into problems by instance, trace and time.
+
+Whole runs through ``pipeline.run`` with the real PyGithub against the fake GitHub server and
+``state.json`` carried between runs (the harness of ``test_gardening_runs``).  The entries are
+Cloud Run's own shapes: container lines with ``labels.instanceId``, ``Container called exit(3).``
+from ``varlog/system``, request logs with ``httpRequest`` (stamped at the request's start, with a
+latency) and, like the real 500 "could not start" lines, some without an instance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from log_gardener.core.fingerprint import custom_fingerprint
+from log_gardener.core.marker import issue_marker
+from log_gardener.core.problems import FOLDED_LABEL
+from log_gardener.core.rules import (
+    IssuePolicy,
+    Match,
+    ProblemLink,
+    ProblemRules,
+    RulesConfig,
+    TemplateSelector,
+)
+from log_gardener.model import GROUPING_VERSION, OperationResult
+from log_gardener.pipeline import RunOutcome
+from tests.fakes.github import FakeGitHub
+from tests.test_gardening_runs import (
+    BOT,
+    TARGET,
+    TOKEN,
+    Garden,
+    committed_state,
+    dashboards,
+    marked_issues,
+    stamp,
+)
+
+T0 = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+REVISION = "shop-api-00042-xyz"
+MIGRATIONS = (
+    "Failed to run migrations: (psycopg2.OperationalError) connection to 10.1.2.3 timed out"
+)
+TIMEOUT = "Database initialization timeout after 10.0s"
+STARTUP = "Application startup failed. Exiting."
+SERVICE_ID = "SERVICE_ID contained whitespace - sanitized from 'shop\\n' to 'shop'"
+MALFORMED = (
+    "The request failed because either the HTTP response was malformed or connection to the "
+    "instance had an error."
+)
+NOT_STARTED = "The request failed because the instance could not start successfully."
+EXIT3 = custom_fingerprint("cloud-run:exit(3)")
+
+
+def cloud_run(
+    insert_id: str,
+    at: datetime,
+    text: str,
+    severity: str,
+    *,
+    instance: str = "",
+    log: str = "stdout",
+    trace: str = "",
+    http: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "insertId": insert_id,
+        "timestamp": stamp(at),
+        "severity": severity,
+        "logName": f"projects/demo-project/logs/run.googleapis.com%2F{log}",
+        "resource": {
+            "type": "cloud_run_revision",
+            "labels": {
+                "service_name": TARGET,
+                "revision_name": REVISION,
+                "location": "us-central1",
+                "project_id": "demo-project",
+            },
+        },
+        "textPayload": text,
+    }
+    if instance:
+        entry["labels"] = {"instanceId": instance}
+    if trace:
+        entry["trace"] = f"projects/demo-project/traces/{trace}"
+    if http is not None:
+        entry["httpRequest"] = http
+    return entry
+
+
+class Starts:
+    """Instance starts written into a ``LogStore``: crashing ones and healthy ones."""
+
+    def __init__(self, garden: Garden) -> None:
+        self.entries = garden.logs.entries
+        self.n = 0
+
+    def _id(self) -> str:
+        self.n += 1
+        return f"p{self.n:05d}"
+
+    def healthy(self, at: datetime, *, warning: bool = True) -> None:
+        instance = f"healthy-{self.n:04d}"
+        if warning:
+            self.entries.append(cloud_run(self._id(), at, SERVICE_ID, "WARNING", instance=instance))
+        self.entries.append(
+            cloud_run(
+                self._id(), at + timedelta(seconds=2), "Pool ready", "WARNING", instance=instance
+            )
+        )
+
+    def crash(self, at: datetime, *, chain: bool = True, requests: bool = True) -> str:
+        instance = f"crash-{self.n:04d}"
+
+        def add(offset_ms: int, text: str, severity: str, **extra: Any) -> None:
+            moment = at + timedelta(milliseconds=offset_ms)
+            self.entries.append(cloud_run(self._id(), moment, text, severity, **extra))
+
+        add(-900, SERVICE_ID, "WARNING", instance=instance)  # every start logs it
+        if chain:
+            add(0, MIGRATIONS, "ERROR", instance=instance)
+            add(10, TIMEOUT, "ERROR", instance=instance)
+            add(40, STARTUP, "ERROR", instance=instance, log="stderr")
+        add(1310, "Container called exit(3).", "WARNING", instance=instance, log="varlog%2Fsystem")
+        if requests:
+            request = {"requestMethod": "GET", "requestUrl": "https://shop/api", "status": 503}
+            add(
+                300,
+                MALFORMED,
+                "ERROR",
+                instance=instance,
+                log="requests",
+                http={**request, "latency": "1.0s"},
+            )
+            request = {"requestMethod": "GET", "requestUrl": "https://shop/cart", "status": 500}
+            add(800, NOT_STARTED, "ERROR", log="requests", http={**request, "latency": "0.5s"})
+        return instance
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    with FakeGitHub(repo="acme/shop", tokens={TOKEN: BOT}) as server:
+        yield server
+
+
+def problems(outcome: RunOutcome) -> list[dict[str, Any]]:
+    found = outcome.report["problems"]
+    assert isinstance(found, list)
+    return found
+
+
+def clusters(outcome: RunOutcome) -> dict[str, dict[str, Any]]:
+    found = outcome.report["clusters"]
+    assert isinstance(found, list)
+    return {c["title"]: c for c in found}
+
+
+def problem_of(outcome: RunOutcome, title_start: str) -> dict[str, Any]:
+    by_title = clusters(outcome)
+    [cluster] = [c for t, c in by_title.items() if t.startswith(title_start)]
+    [problem] = [p for p in problems(outcome) if p["id"] == cluster["problem"]]
+    return problem
+
+
+def crash_hour(garden: Garden, hour: datetime, crashes: int = 4, healthy: int = 3) -> None:
+    starts = Starts(garden)
+    for i in range(crashes):
+        starts.crash(hour - timedelta(minutes=50 - 10 * i))
+    for i in range(healthy):
+        starts.healthy(hour - timedelta(minutes=45 - 10 * i))
+
+
+def config(**problem_rules: Any) -> RulesConfig:
+    return RulesConfig(issues=IssuePolicy(), problems=ProblemRules(**problem_rules))
+
+
+def test_a_crash_chain_on_one_instance_is_one_problem_and_one_issue(fake: FakeGitHub) -> None:
+    garden = Garden(fake, config())
+    crash_hour(garden, T0)
+    outcome = garden.run(T0, "run-1")
+    assert outcome.error is None
+
+    crash = problem_of(outcome, "Failed to run migrations")
+    members = {m["fingerprint"]: m for m in crash["members"]}
+    titles = {t: c["fingerprint"] for t, c in clusters(outcome).items()}
+    chain = [t for t in titles if not t.startswith(("SERVICE_ID", "Pool ready"))]
+    assert len(chain) == 6, "migrations, timeout, startup failed, exit(3), 503, 500"
+    assert set(members) == {titles[t] for t in chain}
+    assert crash["root"] == titles[next(t for t in chain if t.startswith("Failed to run"))]
+    assert members[EXIT3]["kind"] == "platform_failure"
+    assert "Container called exit(3)." in titles, "the exit code is kept, not masked"
+    assert crash["priority"] == "P1" and crash["templates"] == 6
+
+    # The warning every start logs, healthy ones included, is its own problem.
+    warning = problem_of(outcome, "SERVICE_ID")
+    assert [m["role"] for m in warning["members"]] == ["root"]
+    assert len(problems(outcome)) == 3  # the crash, SERVICE_ID, "Pool ready"
+
+    # One issue per problem (and the dashboard); the body tells the chain.
+    issues = marked_issues(fake)
+    assert set(issues) == {p["id"] for p in problems(outcome)}
+    assert len(fake.issues) == 4 and len(dashboards(fake)) == 1
+    body = issues[crash["id"]]["body"]
+    assert "### Root and symptoms" in body and "This problem folds 6 message templates" in body
+    assert "`Container called exit(3).`" in body
+    assert "### One occurrence" in body and "+0 ms" in body and "+1.3 s" in body
+    assert "<summary>Why grouped</summary>" in body and "instance: together in 4 of" in body
+    board = dashboards(fake)[0]["body"]
+    assert board.count("Failed to run migrations") == 1
+
+    # state.json remembers the problem's members; the worklog counts problems.
+    state = committed_state(fake)
+    assert set(state["problems"][crash["id"]]["members"]) == set(members)
+    worklog = outcome.worklog_text
+    assert "**Folds:** 6 templates (the root and 5 symptoms)" in worklog
+    actions = worklog.split("## Issue actions", 1)[1]
+    assert "1. `Failed to run migrations" in actions
+
+
+def test_a_later_run_with_only_the_exit_line_updates_the_same_issue(fake: FakeGitHub) -> None:
+    garden = Garden(fake, config())
+    crash_hour(garden, T0)
+    first = garden.run(T0, "run-1")
+    crash_id = problem_of(first, "Failed to run migrations")["id"]
+    number = marked_issues(fake)[crash_id]["number"]
+    created = fake.count("POST", r"/issues$")
+
+    later = T0 + timedelta(hours=2)
+    starts = Starts(garden)
+    for i in range(3):
+        starts.crash(later - timedelta(minutes=30 - 5 * i), chain=False, requests=False)
+    second = garden.run(later, "run-2")
+    assert second.error is None
+    exit_only = [
+        p for p in problems(second) if any(m["fingerprint"] == EXIT3 for m in p["members"])
+    ]
+    assert [p["id"] for p in exit_only] == [crash_id], "the lone symptom routes to its problem"
+    assert fake.count("POST", r"/issues$") == created, "no new issue"
+    assert marked_issues(fake)[crash_id]["number"] == number
+    assert ("update-issue", "done") in [
+        (e.operation.kind.value, e.result.value)
+        for e in second.journal
+        if e.operation.fingerprint == crash_id
+    ]
+
+
+def seed_template_issues(fake: FakeGitHub, garden: Garden) -> tuple[int, int]:
+    """The days of one issue per template: the root's template and exit(3) have an issue."""
+    plan = garden.run(T0, "look", dry_run=True)
+    root = problem_of(plan, "Failed to run migrations")["root"]
+    numbers = []
+    for fingerprint, title in ((root, "Failed to run migrations"), (EXIT3, "exit(3)")):
+        numbers.append(
+            fake.seed_issue(
+                f"GCP-new | P1 | {title}",
+                issue_marker(fingerprint, GROUPING_VERSION) + "\n\nOne issue per template.",
+                labels=("log-gardener", "P1"),
+            )
+        )
+    return numbers[0], numbers[1]
+
+
+def test_an_existing_template_issue_that_becomes_a_symptom_is_folded_once(
+    fake: FakeGitHub,
+) -> None:
+    garden = Garden(fake, config())
+    crash_hour(garden, T0)
+    root_issue, old = seed_template_issues(fake, garden)
+    first = garden.run(T0, "run-1")
+    assert first.error is None
+    crash = problem_of(first, "Failed to run migrations")
+    assert marked_issues(fake)[crash["id"]]["number"] == root_issue, "the root keeps its issue"
+    issue = fake.issues[old]
+    assert issue["state"] == "closed" and issue["state_reason"] == "not_planned"
+    assert FOLDED_LABEL in issue["labels"]
+    [comment] = [c["body"] for c in fake.comments[old]]
+    assert f"#{root_issue}" in comment and "never reopens it" in comment
+    assert fake.issues[root_issue]["state"] == "open"
+
+    starts = Starts(garden)
+    starts.crash(T0 + timedelta(minutes=30))
+    second = garden.run(T0 + timedelta(hours=1), "run-2")
+    assert second.error is None
+    assert len(fake.comments[old]) == 1, "commented once"
+    assert fake.issues[old]["state"] == "closed", "never reopened for being folded"
+    assert problem_of(second, "Failed to run migrations")["id"] == crash["id"]
+
+
+def test_a_request_log_and_its_app_error_under_one_trace_are_one_problem(
+    fake: FakeGitHub,
+) -> None:
+    garden = Garden(fake, config())
+    for i in range(2):
+        at = T0 - timedelta(minutes=40 - 10 * i)
+        trace = f"{i:032x}"
+        garden.logs.entries += [
+            cloud_run(f"t{i}a", at, "Order lookup failed: KeyError 'sku'", "ERROR", trace=trace),
+            cloud_run(
+                f"t{i}b",
+                at - timedelta(milliseconds=200),
+                "POST /api/orders 500",
+                "ERROR",
+                log="requests",
+                trace=trace,
+                http={
+                    "requestMethod": "POST",
+                    "requestUrl": "https://shop/api/orders",
+                    "status": 500,
+                    "latency": "0.4s",
+                },
+            ),
+        ]
+    # Another error at the same moments but in no trace stays apart.
+    garden.logs.entries.append(
+        cloud_run("lone", T0 - timedelta(minutes=40), "Cache warmer crashed", "ERROR")
+    )
+    outcome = garden.run(T0, "run-1")
+    assert outcome.error is None
+    order = problem_of(outcome, "Order lookup failed")
+    assert len(order["members"]) == 2 and order["members"][0]["kind"] == "app_error"
+    assert "trace: together in 2 of" in order["why"][0]
+    assert len(problem_of(outcome, "Cache warmer crashed")["members"]) == 1
+    assert len(marked_issues(fake)) == 2
+
+
+def test_link_and_separate_rules_win(fake: FakeGitHub) -> None:
+    def selector(pattern: str) -> TemplateSelector:
+        return TemplateSelector(Match(message=re.compile(pattern)))
+
+    rules = config(
+        link=(
+            ProblemLink("warning-is-part", selector("^Failed to run"), (selector("^SERVICE_ID"),)),
+        ),
+        separate=((selector("^Failed to run"), selector(r"exit\(3\)")),),
+    )
+    garden = Garden(fake, rules)
+    crash_hour(garden, T0)
+    outcome = garden.run(T0, "run-1")
+    assert outcome.error is None
+    crash = problem_of(outcome, "Failed to run migrations")
+    fingerprints = {m["fingerprint"] for m in crash["members"]}
+    assert problem_of(outcome, "SERVICE_ID")["id"] == crash["id"], "link wins over contrast"
+    assert EXIT3 not in fingerprints, "separate wins over the instance link"
+    assert "rule warning-is-part" in " ".join(crash["why"])
+
+
+def test_a_warning_only_failing_starts_log_joins_the_crash(fake: FakeGitHub) -> None:
+    garden = Garden(fake, config())
+    starts = Starts(garden)
+    for i in range(4):
+        at = T0 - timedelta(minutes=50 - 10 * i)
+        instance = starts.crash(at)
+        starts.entries.append(
+            cloud_run(
+                f"pool{i}",
+                at - timedelta(milliseconds=500),
+                "Connection pool exhausted, waiting",
+                "WARNING",
+                instance=instance,
+            )
+        )
+    for i in range(3):
+        starts.healthy(T0 - timedelta(minutes=45 - 10 * i))
+    outcome = garden.run(T0, "run-1")
+    crash = problem_of(outcome, "Failed to run migrations")
+    pool = problem_of(outcome, "Connection pool exhausted")
+    assert pool["id"] == crash["id"]
+    assert any("instance contrast" in why for why in crash["why"])
+    assert problem_of(outcome, "SERVICE_ID")["id"] != crash["id"]
+
+
+def test_dry_run_shows_the_problems_and_the_fold(fake: FakeGitHub) -> None:
+    garden = Garden(fake, config())
+    crash_hour(garden, T0)
+    _root_issue, old = seed_template_issues(fake, garden)
+    before = len(fake.write_requests())
+    plan = garden.run(T0, "dry", dry_run=True)
+    assert plan.error is None
+    assert len(fake.write_requests()) == before, "nothing written"
+    kinds = [
+        (e.operation.kind.value, e.operation.issue_number, e.result)
+        for e in plan.journal
+        if e.operation.kind.value != "ensure-label"
+    ]
+    assert ("close-folded", old, OperationResult.SKIPPED_DRY_RUN) in kinds
+    creates = [k for k in kinds if k[0] == "create-issue"]
+    assert len(creates) == 2 + 1  # the two warnings' problems and the dashboard
+    assert "close as folded" in plan.worklog_text
+    crash = problem_of(plan, "Failed to run migrations")
+    assert crash["issue_action"] == ["update-issue"]
+    assert crash["templates"] == 6
