@@ -92,6 +92,19 @@ def test_bad_files_fail_the_schema_at_the_right_place(text: str, paths: list[str
 # are tested in test_rules_file.py.
 AGREEMENT = [
     ("", True),
+    ("problems:\n", True),
+    (
+        "problems:\n  link:\n    - name: db\n      root: {message: '^Failed to run'}\n"
+        "      symptoms: [{message: 'exit\\\\(3\\\\)'}, {fingerprint: 1a2b3c4d}]\n"
+        "  separate:\n    - [{fingerprint: 1a2b3c4d5e6f7a8b}, {message: '^SERVICE_ID'}]\n",
+        True,
+    ),
+    ("problems:\n  link:\n    - root: {message: x}\n", False),
+    ("problems:\n  link:\n    - {root: {message: x}, symptoms: []}\n", False),
+    ("problems:\n  separate:\n    - [{message: a}]\n", False),
+    ("problems:\n  separate:\n    - [{message: a}, {fingerprint: XYZ}]\n", False),
+    ("problems:\n  separate:\n    - [{message: a}, {}]\n", False),
+    ("problems:\n  merge: []\n", False),
     ("version: 1\n", True),
     ("version: 2\n", False),
     ("version: '1'\n", False),

@@ -782,7 +782,8 @@ def _selector(r: _Reader, node: Node, path: str) -> TemplateSelector | None:
     rest = {k: v for k, v in fields.items() if k != "fingerprint"}
     match = _match_of(r, rest, path, f"template selector at {path}") if rest else None
     if not fingerprint and match is None:
-        r.add(node, path, "names no template", "give a fingerprint or a message pattern")
+        if "fingerprint" not in fields:  # a bad fingerprint was already reported
+            r.add(node, path, "names no template", "give a fingerprint or a message pattern")
         return None
     return TemplateSelector(match=match, fingerprint=fingerprint, text=path)
 
