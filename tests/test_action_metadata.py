@@ -34,6 +34,7 @@ CONTRACT_OUTPUTS = [
     "worklog-path",
     "worklog-url",
     "clusters",
+    "problems",
     "issues-created",
     "issues-updated",
     "issues-reopened",
