@@ -209,7 +209,7 @@ def test_a_crash_chain_on_one_instance_is_one_problem_and_one_issue(fake: FakeGi
     assert "### Root and symptoms" in body and "This problem folds 6 message templates" in body
     assert "`Container called exit(3).`" in body
     assert "### One occurrence" in body and "+0 ms" in body and "+1.3 s" in body
-    assert "<summary>Why grouped</summary>" in body and "instance: together in 4 of" in body
+    assert "<summary>Why grouped</summary>" in body and "crash: together in 4 of" in body
     board = dashboards(fake)[0]["body"]
     assert board.count("Failed to run migrations") == 1
 

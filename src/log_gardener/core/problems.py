@@ -239,6 +239,7 @@ class _UnionFind:
 class _Episode:
     kinds: Mapping[str, frozenset[str]]  # fingerprint -> how its entries were joined
     first: Mapping[str, tuple[float, int]]  # fingerprint -> (first time, first order)
+    crash: bool = False  # an instance burst ending in a platform failure (exit, probe, kill)
 
 
 def episodes(
@@ -292,13 +293,18 @@ def episodes(
     for _root, members in sorted(groups.items()):
         first: dict[str, tuple[float, int]] = {}
         episode_kinds: dict[str, set[str]] = defaultdict(set)
+        crash = False
         for index in members:
             obs = signals[index]
+            crash = crash or (
+                obs.role is Role.PLATFORM_FAILURE and not obs.request and bool(obs.instance)
+            )
             moment = (obs.at, obs.order)
             if obs.fingerprint not in first or moment < first[obs.fingerprint]:
                 first[obs.fingerprint] = moment
             episode_kinds[obs.fingerprint] |= kinds.get(index, set())
-        result.append(_Episode({fp: frozenset(k) for fp, k in episode_kinds.items()}, first))
+        kinds_of = {fp: frozenset(k) for fp, k in episode_kinds.items()}
+        result.append(_Episode(kinds_of, first, crash))
     spans = {
         place: [(signals[b[0]].at, signals[b[-1]].at) for b in burst]
         for place, burst in bursts.items()
@@ -408,7 +414,10 @@ def _candidate_links(
                 stats.lags.append(tb - ta if a_low else ta - tb)
                 # how this pair was joined: both by their trace, or one burst on an instance
                 shared = episode.kinds.get(a, frozenset()) & episode.kinds.get(b, frozenset())
-                stats.kinds |= shared or {"instance"}
+                shared = shared or frozenset({"instance"})
+                if episode.crash and "trace" not in shared and "operation" not in shared:
+                    shared = shared | {"crash"}  # one failed start: its chain, then its exit
+                stats.kinds |= shared
     total = len(found)
     links = []
     for (low, high), stats in sorted(pairs.items()):
@@ -436,7 +445,9 @@ def _tested(
 ) -> Link | None:
     if roles[parent] is Role.PLATFORM_FAILURE and roles[child] is Role.APP_ERROR:
         return None  # a symptom the platform saw never explains the app's own error
-    kind = next((k for k in ("trace", "operation", "instance", "request") if k in kinds), "")
+    kind = next(
+        (k for k in ("trace", "operation", "crash", "instance", "request") if k in kinds), ""
+    )
     n_a, n_b = count[parent], count[child]
     return Link(
         parent=parent,
@@ -463,10 +474,11 @@ def _accepted(
 ) -> bool:
     platform_child = roles[link.child] is Role.PLATFORM_FAILURE
     request_scoped = link.kind in ("trace", "operation")
+    # Hard links need one occurrence: one request (trace, operation) or one failed start (the
+    # burst on an instance that ends in its exit).  Anything else needs repeated evidence.
+    hard = request_scoped or link.kind == "crash"
     support = (
-        1
-        if request_scoped
-        else (settings.min_support_platform if platform_child else settings.min_support)
+        1 if hard else (settings.min_support_platform if platform_child else settings.min_support)
     )
     if link.together < support or ordered / link.together < settings.order:
         return False
