@@ -122,12 +122,35 @@ def _ours(path: Path, minimum: str) -> int:
     window = Window(datasets.START, datasets.START + timedelta(hours=1))
     clusterer = Clusterer(window)
     ingestor = Ingestor(clusterer, config, Severity[minimum], window)
+    problems = _problem_layer(ingestor)
     add = ingestor.add
     for line_no, raw in FileSource(str(path)).entries(window):  # as pipeline._ingest reads
         add(line_no, raw)
     counts = ingestor.counts()
+    if problems is not None:
+        problems()
     _judge_and_render(clusterer, config, counts, window)
     return counts.read
+
+
+def _problem_layer(ingestor: Any) -> Any:
+    """Where the source has it (issue 12), the problem layer as the pipeline runs it: one
+    observation per kept entry, then episodes, links and the forest.  None on older sources."""
+    try:
+        from log_gardener.core import problems
+    except ImportError:
+        return None
+    observer = problems.Observer()
+    ingestor.observer = observer
+
+    def run() -> None:
+        roles = problems.template_roles(observer.observations)
+        found = problems.find_problems(
+            observer.observations, {fp: (r, 0) for fp, r in roles.items()}
+        )
+        print(f"  folded templates into {len(found.problems):,} problems", file=sys.stderr)
+
+    return run
 
 
 def _judge_and_render(clusterer: Any, config: Any, counts: Any, window: Any) -> None:

@@ -394,3 +394,24 @@ def test_dry_run_shows_the_problems_and_the_fold(fake: FakeGitHub) -> None:
     crash = problem_of(plan, "Failed to run migrations")
     assert crash["issue_action"] == ["update-issue"]
     assert crash["templates"] == 6
+
+
+def test_a_lost_state_is_rebuilt_from_the_problem_issue(fake: FakeGitHub) -> None:
+    garden = Garden(fake, config())
+    crash_hour(garden, T0)
+    first = garden.run(T0, "run-1")
+    crash_id = problem_of(first, "Failed to run migrations")["id"]
+    created = fake.count("POST", r"/issues$")
+    fake.push_commit({"worklog/state.json": "{}"})  # state.json lost
+
+    later = T0 + timedelta(hours=2)
+    starts = Starts(garden)
+    for i in range(2):
+        starts.crash(later - timedelta(minutes=30 - 5 * i), chain=False, requests=False)
+    second = garden.run(later, "run-2")
+    assert second.error is None
+    exit_problem = [
+        p for p in problems(second) if EXIT3 in {m["fingerprint"] for m in p["members"]}
+    ]
+    assert [p["id"] for p in exit_problem] == [crash_id]
+    assert fake.count("POST", r"/issues$") == created

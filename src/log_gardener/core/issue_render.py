@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from log_gardener.core.lifecycle import Spike
 from log_gardener.core.markdown import code_block, code_span, inline_text, plain_title
-from log_gardener.core.marker import dashboard_marker, issue_marker, run_marker
+from log_gardener.core.marker import dashboard_marker, issue_marker, members_marker, run_marker
 from log_gardener.core.normalize import sample_text
 from log_gardener.core.problems import ProblemView
 from log_gardener.core.redact import RedactionPolicy, redact
@@ -450,7 +450,10 @@ def problem_sections(problem: ProblemView, redaction: RedactionPolicy) -> list[l
         f"{when(m.first_seen) if m.count else '-'} | {when(m.last_seen) if m.count else '-'} |"
         for m in members
     ]
-    sections = [["### Root and symptoms", "", *symptoms]]
+    # Hidden: the members, so the problem can be rebuilt from GitHub if state.json is lost.
+    # Only fingerprints (hex) are written, never log text.
+    hidden = members_marker(problem.id, [m.fingerprint for m in problem.members])
+    sections = [["### Root and symptoms", "", *symptoms, "", hidden]]
     if problem.timeline:
         steps = " → ".join(
             f"{offset_text(offset)} {_safe_span(title, redaction, 60)}"

@@ -11,6 +11,7 @@ comments in anything log-derived, and only the first line of a body is read.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _ISSUE_MARKER = re.compile(
@@ -57,3 +58,21 @@ def comment_run_id(body: str | None) -> str | None:
     """The run id of a gardener comment (the last run marker in it), or None."""
     found = list(_RUN_MARKER.finditer(body or ""))
     return found[-1]["run"] if found else None
+
+
+# A problem issue's members (root first), hidden in its body: only hex fingerprints, so the
+# problem can be rebuilt from GitHub when state.json is lost.  Trusted like the issue marker.
+_MEMBERS = re.compile(
+    r"^<!-- log-gardener:members id=([0-9a-f]{8,64}) ((?:[0-9a-f]{8,64} ?){1,60}) -->$", re.M
+)
+
+
+def members_marker(problem_id: str, fingerprints: Sequence[str]) -> str:
+    safe = [fp for fp in fingerprints if re.fullmatch(r"[0-9a-f]{8,64}", fp)]
+    return f"<!-- log-gardener:members id={problem_id} {' '.join(safe[:60])} -->"
+
+
+def parse_members(body: str) -> tuple[str, tuple[str, ...]] | None:
+    """The problem id and members an issue body lists (see ``members_marker``), or None."""
+    found = _MEMBERS.search(body or "")
+    return (found[1], tuple(found[2].split())) if found else None

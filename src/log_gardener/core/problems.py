@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from log_gardener.core.marker import parse_members
 from log_gardener.core.platform import CATALOGUE_VERSION, Role, platform_key, role_of
 from log_gardener.core.state import KnownProblem
 from log_gardener.model import (
@@ -798,11 +799,17 @@ def priors_from(
         for p in recorded.values()
     ]
     members = {fp for p in recorded.values() for fp in p.members}
-    priors += [
-        PriorProblem(fp, fp, frozenset({fp}), number)
-        for fp, number in sorted(numbers.items())
-        if fp not in members
-    ]
+    bodies = {i.number: i.body for i in existing}
+    for fp, number in sorted(numbers.items()):
+        if fp in members or fp in recorded:
+            continue
+        listed = parse_members(bodies.get(number, ""))
+        if listed is not None and listed[0] == fp and not members & set(listed[1]):
+            # state.json was lost: the hidden list rebuilds the problem
+            priors.append(PriorProblem(fp, listed[1][0], frozenset(listed[1]), number))
+            members |= set(listed[1])
+        else:
+            priors.append(PriorProblem(fp, fp, frozenset({fp}), number))
     return priors
 
 
