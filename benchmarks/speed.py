@@ -144,9 +144,12 @@ def _problem_layer(ingestor: Any) -> Any:
     ingestor.observer = observer
 
     def run() -> None:
-        roles = problems.template_roles(observer.observations)
+        roles = problems.template_roles(observer)
         found = problems.find_problems(
-            observer.observations, {fp: (r, 0) for fp, r in roles.items()}
+            observer.observations,
+            {fp: (r, 0) for fp, r in roles.items()},
+            notes_on=observer.notes_on,
+            first_seen=observer.first_seen,
         )
         print(f"  folded templates into {len(found.problems):,} problems", file=sys.stderr)
 

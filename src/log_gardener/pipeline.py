@@ -332,7 +332,7 @@ def _judge(
     bare = replace(settings.config.issues, title_format="{title}")
     policy = settings.config.redaction
     titles = {j.cluster.fingerprint: issue_title(bare, j, policy) for j in gathered.templates}
-    roles = template_roles(gathered.observer.observations)
+    roles = template_roles(gathered.observer)
     by_fp = {j.cluster.fingerprint: j for j in gathered.templates}
     gathered.problem_set = problem_set
     gathered.template_titles = titles
@@ -367,8 +367,8 @@ def _problems(
     pairs: Mapping[str, tuple[ClusterSummary, Judgement]],
     gathered: _Gathered,
 ) -> ProblemSet:
-    observations = gathered.observer.observations
-    roles = template_roles(observations)
+    observer = gathered.observer
+    roles = template_roles(observer)
     templates = {
         fp: (
             roles.get(fp, Role.APP_NOTE),
@@ -397,12 +397,14 @@ def _problems(
         if selects(right, b) and a.fingerprint != b.fingerprint
     ]
     return find_problems(
-        observations,
+        observer.observations,
         templates,
         priors=priors_from(gathered.state.problems, gathered.existing),
         link_rules=links,
         separate=separate,
         excluded=[fp for fp, (_s, j) in pairs.items() if j.ignored],
+        notes_on=observer.notes_on,
+        first_seen=observer.first_seen,
     )
 
 
@@ -411,8 +413,8 @@ def _assign(settings: RunSettings, gathered: _Gathered) -> None:
     if settings.assign is None:
         return
     problem_of = gathered.problem_set.problem_of
-    for obs in gathered.observer.observations:
-        settings.assign(obs.insert_id, obs.fingerprint, problem_of.get(obs.fingerprint, ""))
+    for insert_id, fingerprint in gathered.observer.assigned:
+        settings.assign(insert_id, fingerprint, problem_of.get(fingerprint, fingerprint))
 
 
 def _plan_and_apply(

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from log_gardener.core.marker import parse_members
-from log_gardener.core.platform import CATALOGUE_VERSION, Role, platform_key, role_of
+from log_gardener.core.platform import CATALOGUE_VERSION, Role, role_of
 from log_gardener.core.state import KnownProblem
 from log_gardener.model import (
     ClusterSummary,
@@ -104,7 +104,6 @@ class Observation:
     trace: str
     operation: str
     request: bool
-    insert_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,11 +168,18 @@ class ProblemSet:
 
 @dataclass
 class Observer:
-    """Collects one ``Observation`` per kept entry during ingestion."""
+    """What linking needs, gathered during ingestion.  Memory: one ``Observation`` per signal
+    entry (errors and platform failures); notes, the bulk of a busy hour, only add their
+    template to the set of their instance."""
 
     keep_insert_ids: bool = False
-    observations: list[Observation] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)  # signal entries only
+    notes_on: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
+    roles: dict[str, set[Role]] = field(default_factory=dict)  # fingerprint -> roles seen
+    first_seen: dict[str, float] = field(default_factory=dict)
+    assigned: list[tuple[str, str]] = field(default_factory=list)  # (insertId, fingerprint)
     _strings: dict[str, str] = field(default_factory=dict)
+    _order: int = 0
 
     def _shared(self, text: str) -> str:
         return self._strings.setdefault(text, text) if text else ""
@@ -184,25 +190,37 @@ class Observer:
         request = http is not None
         if http is not None and http.latency:
             at += _seconds(http.latency)
+        role = role_of(record, key)
+        self._order += 1
+        if self.keep_insert_ids:
+            self.assigned.append((record.insert_id, fingerprint))
+        roles = self.roles.get(fingerprint)
+        if roles is None:
+            self.roles[fingerprint] = {role}
+            self.first_seen[fingerprint] = at
+        else:
+            roles.add(role)
+            self.first_seen[fingerprint] = min(self.first_seen[fingerprint], at)
+        instance = record.labels.get("instanceId", "")
+        if not role.signal:
+            if instance and role is Role.APP_NOTE:
+                place = (record.service, record.revision, instance)
+                self.notes_on.setdefault(place, set()).add(fingerprint)
+            return
         self.observations.append(
             Observation(
                 fingerprint=fingerprint,
                 at=at,
-                order=len(self.observations),
-                role=role_of(record, key),
+                order=self._order,
+                role=role,
                 service=self._shared(record.service),
                 revision=self._shared(record.revision),
-                instance=self._shared(record.labels.get("instanceId", "")),
+                instance=self._shared(instance),
                 trace=record.trace,
                 operation=self._shared(record.operation),
                 request=request,
-                insert_id=record.insert_id if self.keep_insert_ids else "",
             )
         )
-
-
-def catalogue_key(record: LogRecord) -> str | None:
-    return platform_key(record)
 
 
 def _seconds(latency: str) -> float:
@@ -501,20 +519,18 @@ def _accepted(
 
 def _note_links(
     observations: Sequence[Observation],
-    found: Sequence[_Episode],
-    spans: Mapping[tuple[str, str, str], list[tuple[float, float]]],
+    notes_on: Mapping[tuple[str, str, str], set[str]],
+    skip: set[str],
     settings: ProblemSettings,
 ) -> list[Link]:
-    notes_on: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    """Notes (app WARNING/INFO) that separate failed instances from healthy ones."""
     signals_on: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     failed: set[tuple[str, str, str]] = set()
     for obs in observations:
         if not obs.instance:
             continue
         place = (obs.service, obs.revision, obs.instance)
-        if obs.role is Role.APP_NOTE:
-            notes_on[place].add(obs.fingerprint)
-        elif obs.role.signal:
+        if obs.role.signal:
             signals_on[place].add(obs.fingerprint)
             if obs.role is Role.PLATFORM_FAILURE and not obs.request:
                 failed.add(place)
@@ -523,7 +539,7 @@ def _note_links(
     if len(healthy) < settings.min_healthy:
         return []  # undecidable: no contrast without healthy starts (kept apart)
     links = []
-    notes = sorted({fp for fps in notes_on.values() for fp in fps})
+    notes = sorted({fp for fps in notes_on.values() for fp in fps} - skip)
     roots = sorted({fp for p in failed for fp in signals_on[p]})
     for note in notes:
         on_healthy = sum(1 for p in healthy if note in notes_on.get(p, ()))
@@ -566,17 +582,21 @@ def find_problems(
     separate: Sequence[frozenset[str]] = (),
     excluded: Iterable[str] = (),
     settings: ProblemSettings | None = None,
+    notes_on: Mapping[tuple[str, str, str], set[str]] | None = None,
+    first_seen: Mapping[str, float] | None = None,
 ) -> ProblemSet:
-    """The problems of one run.  ``templates`` lists every fingerprint seen in the run."""
+    """The problems of one run.  ``templates`` lists every fingerprint seen in the run;
+    ``observations`` are its signal entries (``Observer`` keeps only those), ``notes_on`` the
+    note templates seen per instance, ``first_seen`` each template's first moment."""
     settings = settings or ProblemSettings()
     skip = set(excluded)
     roles = {fp: role for fp, (role, _s) in templates.items()}
     rank = {fp: (role.layer, specificity, fp) for fp, (role, specificity) in templates.items()}
-    usable = [o for o in observations if o.fingerprint not in skip]
-    found, spans = episodes(usable, settings)
+    usable = [o for o in observations if o.fingerprint not in skip and o.role.signal]
+    found, _spans = episodes(usable, settings)
     candidates = _candidate_links(found, roles, rank, settings)
-    candidates += _note_links(usable, found, spans, settings)
-    first_seen = _first_seen(usable)
+    candidates += _note_links(usable, notes_on or {}, skip, settings)
+    first_seen = dict(first_seen) if first_seen is not None else _first_seen(usable)
     forest = _Forest(set(templates) | {fp for p in priors for fp in p.members}, separate)
     for prior in sorted(priors, key=lambda p: p.id):
         forest.pre_merge(prior)
@@ -776,11 +796,9 @@ FOLDED_LABEL = "log-gardener:folded"
 _ROLE_STRENGTH = (Role.PLATFORM_FAILURE, Role.APP_ERROR, Role.APP_NOTE, Role.PLATFORM_LIFECYCLE)
 
 
-def template_roles(observations: Iterable[Observation]) -> dict[str, Role]:
+def template_roles(observer: Observer) -> dict[str, Role]:
     """A template's role: a platform failure if any entry was one, else an app error if any..."""
-    seen: dict[str, set[Role]] = defaultdict(set)
-    for obs in observations:
-        seen[obs.fingerprint].add(obs.role)
+    seen = observer.roles
     return {
         fp: next(role for role in _ROLE_STRENGTH if role in roles) for fp, roles in seen.items()
     }

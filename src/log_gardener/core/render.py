@@ -234,7 +234,9 @@ def _executive_summary(data: WorklogInput, pub: Published) -> str:
         by_priority[judged.judgement.priority] += 1
     counts = ", ".join(f"{n} at {p.name}" for p, n in by_priority.items() if n)
     worst = data.judged[0]
-    lines.append(f"**{len(data.judged)} problems** found: {counts}.")
+    folded = len(data.templates) > len(data.judged)
+    templates = f" (from {len(data.templates)} message templates)" if folded else ""
+    lines.append(f"**{len(data.judged)} problems** found{templates}: {counts}.")
     lines.append("")
     lines.append(
         f"**Worst:** {worst.judgement.priority.name} {_title(data, worst, pub)}: "
