@@ -18,7 +18,14 @@ import pytest
 
 from log_gardener.core.fingerprint import custom_fingerprint
 from log_gardener.core.marker import issue_marker
-from log_gardener.core.problems import FOLDED_LABEL
+from log_gardener.core.platform import Role
+from log_gardener.core.problems import (
+    FOLDED_LABEL,
+    Observation,
+    PriorProblem,
+    ProblemSet,
+    find_problems,
+)
 from log_gardener.core.rules import (
     IssuePolicy,
     Match,
@@ -242,6 +249,7 @@ def test_a_later_run_with_only_the_exit_line_updates_the_same_issue(fake: FakeGi
     assert [p["id"] for p in exit_only] == [crash_id], "the lone symptom routes to its problem"
     assert fake.count("POST", r"/issues$") == created, "no new issue"
     assert marked_issues(fake)[crash_id]["number"] == number
+    assert "Failed to run migrations" in marked_issues(fake)[crash_id]["title"], "title kept"
     assert ("update-issue", "done") in [
         (e.operation.kind.value, e.result.value)
         for e in second.journal
@@ -415,3 +423,91 @@ def test_a_lost_state_is_rebuilt_from_the_problem_issue(fake: FakeGitHub) -> Non
     ]
     assert [p["id"] for p in exit_problem] == [crash_id]
     assert fake.count("POST", r"/issues$") == created
+
+
+# --- the core on its own: observations in, problems out ------------------------------------
+
+
+def obs(
+    fp: str,
+    at: float,
+    role: Role,
+    *,
+    instance: str = "",
+    trace: str = "",
+    request: bool = False,
+    order: int = 0,
+) -> Observation:
+    return Observation(fp, at, order, role, "svc", "rev-1", instance, trace, "", request)
+
+
+ERR, PLAT = Role.APP_ERROR, Role.PLATFORM_FAILURE
+
+
+def grouped(found: ProblemSet) -> set[frozenset[str]]:
+    return {frozenset(p.fingerprints) for p in found.problems}
+
+
+def test_a_5xx_without_instance_joins_only_an_unambiguous_crash_loop() -> None:
+    templates = {"db": (ERR, 0), "exit": (PLAT, 0), "500": (PLAT, 0), "oom": (ERR, 0)}
+    one = []
+    for i in range(3):
+        at = 1000.0 * i
+        one += [obs("db", at, ERR, instance=f"a{i}"), obs("exit", at + 1, PLAT, instance=f"a{i}")]
+        one.append(obs("500", at + 2, PLAT, request=True))
+    assert grouped(find_problems(one, templates)) == {
+        frozenset({"db", "exit", "500"}),
+        *(frozenset({fp}) for fp in ("oom",)),
+    }
+    # Two instances failing at that moment: the orphan 500 cannot tell which; it stays apart.
+    two = list(one)
+    for i in range(3):
+        at = 1000.0 * i
+        two += [obs("oom", at, ERR, instance=f"b{i}"), obs("exit", at + 1, PLAT, instance=f"b{i}")]
+    found = find_problems(two, templates)
+    assert found.problem_of["500"] not in (found.problem_of["db"], found.problem_of["oom"])
+    assert found.problem_of["db"] != found.problem_of["oom"], "no merge through a shared exit"
+
+
+def test_a_request_log_ending_in_a_burst_joins_it_and_a_later_error_stays_apart() -> None:
+    templates = {"app": (ERR, 0), "req": (PLAT, 0), "other": (ERR, 0)}
+    seen = []
+    for i in range(4):
+        at = 500.0 * i
+        seen += [
+            obs("app", at, ERR, instance="x"),
+            obs("req", at + 1.0, PLAT, instance="x", request=True),  # its end: start + latency
+            obs("other", at + 3000, ERR, instance="x"),
+        ]
+    found = find_problems(seen, templates)
+    assert found.problem_of["req"] == found.problem_of["app"] == "app"
+    assert found.problem_of["other"] == "other"
+    [problem] = [p for p in found.problems if p.id == "app"]
+    assert problem.timeline == (("app", 0.0), ("req", 1.0))
+
+
+def test_two_errors_together_twice_are_a_coincidence_not_a_problem() -> None:
+    templates = {"a": (ERR, 0), "b": (ERR, 0)}
+    seen = [obs("a", 0, ERR, instance="i"), obs("b", 1, ERR, instance="i")]
+    seen += [obs("a", 600, ERR, instance="i"), obs("b", 601, ERR, instance="i")]
+    assert grouped(find_problems(seen, templates)) == {frozenset({"a"}), frozenset({"b"})}
+    seen += [obs("a", 1200, ERR, instance="i"), obs("b", 1201, ERR, instance="i")]
+    assert grouped(find_problems(seen, templates)) == {frozenset({"a", "b"})}, "three times"
+    separate = [frozenset({"a", "b"})]
+    assert len(find_problems(seen, templates, separate=separate).problems) == 2
+
+
+def test_recorded_problems_keep_their_id_when_a_new_ancestor_appears() -> None:
+    templates = {"new": (ERR, 0), "db": (ERR, 0), "exit": (PLAT, 0)}
+    prior = PriorProblem("db", "db", frozenset({"db", "exit"}), issue_number=7)
+    seen = []
+    for i in range(3):
+        at = 1000.0 * i
+        seen += [
+            obs("new", at, ERR, instance=f"a{i}"),
+            obs("db", at + 0.1, ERR, instance=f"a{i}"),
+            obs("exit", at + 1, PLAT, instance=f"a{i}"),
+        ]
+    found = find_problems(seen, templates, priors=[prior])
+    [problem] = found.problems
+    assert (problem.id, problem.root) == ("db", "new")

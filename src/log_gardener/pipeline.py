@@ -324,7 +324,10 @@ def _judge(
     """Templates judged one by one, folded into problems, then assessed as problems."""
     pairs = {s.fingerprint: (s, judge(settings.config, s)) for s in summaries}
     problem_set = _problems(settings, pairs, gathered)
-    folded = [f for f in (fold(p, pairs) for p in problem_set.problems) if f is not None]
+    known = gathered.state.clusters
+    folded = [
+        f for f in (fold(p, pairs, known.get(p.id)) for p in problem_set.problems) if f is not None
+    ]
     assessed = order_clusters(
         assess(folded, gathered.existing, gathered.state, settings.config.issues, settings.now)
     )

@@ -38,7 +38,7 @@ from datetime import datetime
 
 from log_gardener.core.marker import parse_members
 from log_gardener.core.platform import CATALOGUE_VERSION, Role, role_of
-from log_gardener.core.state import KnownProblem
+from log_gardener.core.state import KnownCluster, KnownProblem
 from log_gardener.model import (
     ClusterSummary,
     ExistingIssue,
@@ -853,14 +853,27 @@ def folds_for(problem_set: ProblemSet, existing: Sequence[ExistingIssue]) -> lis
 
 
 def fold(
-    problem: Problem, seen: Mapping[str, tuple[ClusterSummary, Judgement]]
+    problem: Problem,
+    seen: Mapping[str, tuple[ClusterSummary, Judgement]],
+    known: KnownCluster | None = None,
 ) -> tuple[ClusterSummary, Judgement] | None:
     """One problem as one cluster: the root's text (or its first member seen), the members'
-    counts added, the most urgent member's priority.  None when no member was seen."""
+    counts added, the most urgent member's priority.  None when no member was seen.  When the
+    root is quiet, ``known`` (the problem's record in state.json) keeps its title text."""
     present = [fp for fp in problem.fingerprints if fp in seen]
     if not present:
         return None
     base, judgement = seen[problem.root] if problem.root in seen else seen[present[0]]
+    if problem.root not in seen and known is not None and (known.template or known.exception_type):
+        base = replace(
+            base,
+            kind=known.kind,
+            template=known.template,
+            logger=known.logger,
+            exception_type=known.exception_type,
+            exception_value="",
+            top_frames=(),
+        )
     parts = [seen[fp] for fp in present]
     if len(parts) == 1:
         return replace(base, fingerprint=problem.id), judgement
