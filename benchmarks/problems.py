@@ -109,36 +109,35 @@ WARNINGS = (
 
 
 def db_start(s: Scenario, at: datetime, instance: str, rng: random.Random, *, notes: bool) -> None:
+    """One failed start as the issue describes it: the migrations fail, the database
+    initialization times out about 10 s later, start-up gives up, the container exits 1.3 s
+    after that, and requests on the instance (or on none) fail."""
     jitter = timedelta(milliseconds=rng.randint(0, 40))
+    wait = timedelta(seconds=rng.uniform(8.0, 10.5))
     if notes:
         for i, text in enumerate(WARNINGS):
             s.add(at - timedelta(seconds=1.5 - i), text, "WARNING", instance=instance)
     s.add(at + jitter, MIGRATIONS.format(n=rng.randint(2, 9)), "ERROR", instance=instance)
+    s.add(at + jitter + wait, TIMEOUT.format(n=rng.choice((8, 10))), "ERROR", instance=instance)
     s.add(
-        at + jitter + timedelta(milliseconds=10),
-        TIMEOUT.format(n=rng.choice((8, 10))),
+        at + jitter + wait + timedelta(milliseconds=50),
+        STARTUP,
         "ERROR",
         instance=instance,
+        log="stderr",
     )
-    s.add(
-        at + jitter + timedelta(milliseconds=50), STARTUP, "ERROR", instance=instance, log="stderr"
-    )
-    s.add(
-        at + timedelta(milliseconds=1300),
-        "Container called exit(3).",
-        "WARNING",
-        instance=instance,
-        log="varlog%2Fsystem",
-    )
+    end = at + jitter + wait + timedelta(milliseconds=1300)
+    s.add(end, "Container called exit(3).", "WARNING", instance=instance, log="varlog%2Fsystem")
     for k in range(rng.randint(1, 3)):
+        latency = rng.uniform(0.2, 1.0)
         request = {
             "requestMethod": "GET",
             "requestUrl": f"https://b/api/{k}",
             "status": 503,
-            "latency": f"{rng.uniform(0.2, 1.0):.3f}s",
+            "latency": f"{latency:.3f}s",
         }
         s.add(
-            at + timedelta(milliseconds=300),
+            end - timedelta(seconds=latency),
             MALFORMED,
             "ERROR",
             instance=instance,
@@ -146,7 +145,7 @@ def db_start(s: Scenario, at: datetime, instance: str, rng: random.Random, *, no
             http=request,
         )
     request = {"requestMethod": "GET", "requestUrl": "https://b/", "status": 500, "latency": "0.4s"}
-    s.add(at + timedelta(milliseconds=900), NOT_STARTED, "ERROR", log="requests", http=request)
+    s.add(end - timedelta(milliseconds=400), NOT_STARTED, "ERROR", log="requests", http=request)
 
 
 def healthy_start(s: Scenario, at: datetime, instance: str) -> None:

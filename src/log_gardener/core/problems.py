@@ -55,7 +55,7 @@ MAX_MEMBERS = 25  # a bigger problem is suspicious: later symptoms stay apart
 
 @dataclass(frozen=True)
 class ProblemSettings:
-    burst_gap_s: float = 5.0
+    burst_gap_s: float = 15.0  # a failed start can wait 10 s on a database before it gives up
     max_burst_s: float = 120.0
     request_join_s: float = 2.0
     orphan_join_s: float = 5.0
