@@ -340,7 +340,8 @@ def _judge(
     gathered.problem_set = problem_set
     gathered.template_titles = titles
     gathered.views = problem_views(problem_set, by_fp, titles, roles)
-    gathered.folds = folds_for(problem_set, gathered.existing)
+    seen = {j.cluster.fingerprint for j in assessed}
+    gathered.folds = [f for f in folds_for(problem_set, gathered.existing) if f.problem_id in seen]
     return assessed
 
 
@@ -407,7 +408,10 @@ def _problems(
         separate=separate,
         excluded=[fp for fp, (_s, j) in pairs.items() if j.ignored],
         notes_on=observer.notes_on,
-        first_seen=observer.first_seen,
+        first_seen={
+            fp: min(s.first_seen.timestamp(), observer.first_seen.get(fp, float("inf")))
+            for fp, (s, _j) in pairs.items()
+        },
     )
 
 

@@ -185,15 +185,25 @@ class Observer:
         return self._strings.setdefault(text, text) if text else ""
 
     def observe(self, record: LogRecord, fingerprint: str, key: str | None) -> None:
-        at = record.timestamp.timestamp()
-        http = record.http
-        request = http is not None
-        if http is not None and http.latency:
-            at += _seconds(http.latency)
-        role = role_of(record, key)
-        self._order += 1
+        """Called once per kept entry: cheap for notes (most entries), a record for signals."""
         if self.keep_insert_ids:
             self.assigned.append((record.insert_id, fingerprint))
+        self._order += 1
+        http = record.http
+        if key is None and http is None and record.severity < Severity.ERROR:
+            if record.frames:
+                role = Role.APP_ERROR
+            else:
+                self._note(record, fingerprint)
+                return
+        else:
+            role = role_of(record, key)
+            if not role.signal:
+                self._note(record, fingerprint)
+                return
+        at = record.timestamp.timestamp()
+        if http is not None and http.latency:
+            at += _seconds(http.latency)
         roles = self.roles.get(fingerprint)
         if roles is None:
             self.roles[fingerprint] = {role}
@@ -201,12 +211,6 @@ class Observer:
         else:
             roles.add(role)
             self.first_seen[fingerprint] = min(self.first_seen[fingerprint], at)
-        instance = record.labels.get("instanceId", "")
-        if not role.signal:
-            if instance and role is Role.APP_NOTE:
-                place = (record.service, record.revision, instance)
-                self.notes_on.setdefault(place, set()).add(fingerprint)
-            return
         self.observations.append(
             Observation(
                 fingerprint=fingerprint,
@@ -215,12 +219,22 @@ class Observer:
                 role=role,
                 service=self._shared(record.service),
                 revision=self._shared(record.revision),
-                instance=self._shared(instance),
+                instance=self._shared(record.labels.get("instanceId", "")),
                 trace=record.trace,
                 operation=self._shared(record.operation),
-                request=request,
+                request=http is not None,
             )
         )
+
+    def _note(self, record: LogRecord, fingerprint: str) -> None:
+        instance = record.labels.get("instanceId")
+        if instance and role_of(record, None) is Role.APP_NOTE:
+            place = (record.service, record.revision, instance)
+            found = self.notes_on.get(place)
+            if found is None:
+                self.notes_on[place] = {fingerprint}
+            else:
+                found.add(fingerprint)
 
 
 def _seconds(latency: str) -> float:
@@ -797,7 +811,8 @@ _ROLE_STRENGTH = (Role.PLATFORM_FAILURE, Role.APP_ERROR, Role.APP_NOTE, Role.PLA
 
 
 def template_roles(observer: Observer) -> dict[str, Role]:
-    """A template's role: a platform failure if any entry was one, else an app error if any..."""
+    """The role of each template with signal entries: a platform failure if any of its entries
+    was one, else an app error.  Templates not listed are notes."""
     seen = observer.roles
     return {
         fp: next(role for role in _ROLE_STRENGTH if role in roles) for fp, roles in seen.items()
@@ -953,7 +968,7 @@ def problem_views(
                 MemberView(
                     fingerprint=fp,
                     role=role,
-                    kind=roles[fp].value if fp in roles else "",
+                    kind=roles[fp].value if fp in roles else ("app_note" if judged else ""),
                     title=titles.get(fp, fp),
                     count=judged.cluster.count if judged else 0,
                     first_seen=judged.cluster.first_seen if judged else None,
