@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -512,3 +513,23 @@ def test_recorded_problems_keep_their_id_when_a_new_ancestor_appears() -> None:
     found = find_problems(seen, templates, priors=[prior])
     [problem] = found.problems
     assert (problem.id, problem.root) == ("db", "new")
+
+
+def test_the_same_entries_in_any_order_give_the_same_problems() -> None:
+    templates = {"db": (ERR, 0), "timeout": (ERR, 0), "exit": (PLAT, 0), "503": (PLAT, 0)}
+    seen = []
+    for i in range(4):
+        at = 1000.0 * i
+        place = {"instance": f"a{i}"}
+        seen += [
+            obs("db", at, ERR, **place),
+            obs("timeout", at, ERR, **place),  # the same millisecond as its root
+            obs("exit", at + 1.3, PLAT, **place),
+            obs("503", at + 1.3, PLAT, request=True, **place),
+        ]
+    ordered = [replace(o, order=n) for n, o in enumerate(seen)]
+    shuffled = list(reversed(ordered))
+    shuffled = [replace(o, order=n) for n, o in enumerate(shuffled)]
+    first, second = find_problems(ordered, templates), find_problems(shuffled, templates)
+    assert first == second
+    assert [p.root for p in first.problems] == ["db"]

@@ -432,7 +432,7 @@ def _candidate_links(
     count: dict[str, int] = defaultdict(int)
     pairs: dict[tuple[str, str], _PairStats] = defaultdict(_PairStats)
     for episode in found:
-        members = sorted(episode.first.items(), key=lambda item: (item[1], rank[item[0]]))
+        members = sorted(episode.first.items(), key=lambda item: (item[1][0], rank[item[0]]))
         for fp, _moment in members:
             count[fp] += 1
         for i, (a, (ta, _oa)) in enumerate(members):
@@ -791,7 +791,7 @@ def _timeline(
     start = best.first[root][0]
     steps = sorted(
         ((fp, moment) for fp, moment in best.first.items() if fp in members),
-        key=lambda item: item[1],
+        key=lambda item: (item[1][0], item[0]),
     )
     return tuple((fp, round(moment[0] - start, 3)) for fp, moment in steps)
 
