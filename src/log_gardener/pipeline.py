@@ -66,6 +66,7 @@ from log_gardener.model import (
     ClusterStatus,
     ClusterSummary,
     ExistingIssue,
+    GroupingKind,
     IssueState,
     JournalEntry,
     JudgedCluster,
@@ -579,6 +580,10 @@ def _with_templates(
                 service=old.service,
                 exception_type=old.exception_type,
             )
+        else:
+            # Only another member's text is known (state rebuilt from GitHub): never let it
+            # match that member's entries to this id in later runs.
+            known = replace(known, kind=GroupingKind.CUSTOM)
         state = state.with_cluster(known)
     return state
 
