@@ -533,3 +533,32 @@ def test_the_same_entries_in_any_order_give_the_same_problems() -> None:
     first, second = find_problems(ordered, templates), find_problems(shuffled, templates)
     assert first == second
     assert [p.root for p in first.problems] == ["db"]
+
+
+def test_healthy_starts_of_earlier_runs_decide_the_contrast(fake: FakeGitHub) -> None:
+    garden = Garden(fake, config())
+    starts = Starts(garden)
+    for i in range(3):  # a calm hour: healthy starts only
+        starts.healthy(T0 - timedelta(minutes=45 - 10 * i))
+    assert garden.run(T0, "run-1").error is None
+    assert committed_state(fake)["healthy"][0]["instances"] == 3
+
+    later = T0 + timedelta(hours=1)
+    for i in range(4):  # then every start crashes, and only they log the pool warning
+        at = later - timedelta(minutes=50 - 10 * i)
+        instance = starts.crash(at)
+        starts.entries.append(
+            cloud_run(
+                f"late{i}",
+                at - timedelta(milliseconds=500),
+                "Connection pool exhausted, waiting",
+                "WARNING",
+                instance=instance,
+            )
+        )
+    outcome = garden.run(later, "run-2")
+    assert outcome.error is None
+    crash = problem_of(outcome, "Failed to run migrations")
+    assert problem_of(outcome, "Connection pool exhausted")["id"] == crash["id"]
+    assert problem_of(outcome, "SERVICE_ID")["id"] != crash["id"], "healthy starts log it too"
+    assert any("on 0 of 3 healthy instances" in why for why in crash["why"])

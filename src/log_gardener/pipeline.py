@@ -27,6 +27,7 @@ from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
 from log_gardener.core.platform import Role
 from log_gardener.core.problems import (
     Fold,
+    Healthy,
     LinkRule,
     Observer,
     ProblemSet,
@@ -52,8 +53,10 @@ from log_gardener.core.render import (
 )
 from log_gardener.core.rules import RulesConfig, judge, selects
 from log_gardener.core.state import (
+    HEALTHY_RUNS_LIMIT,
     PENDING_CREATES_LIMIT,
     GardenerState,
+    HealthyRun,
     PendingWork,
     RunSummary,
     parse_state,
@@ -409,11 +412,21 @@ def _problems(
         separate=separate,
         excluded=[fp for fp, (_s, j) in pairs.items() if j.ignored],
         notes_on=observer.notes_on,
+        earlier_healthy=_earlier_healthy(gathered.state, settings.links.run_id),
         first_seen={
             fp: min(s.first_seen.timestamp(), observer.first_seen.get(fp, float("inf")))
             for fp, (s, _j) in pairs.items()
         },
     )
+
+
+def _earlier_healthy(state: GardenerState, run_id: str) -> Healthy:
+    """Healthy instances earlier runs saw (a replay of this run does not count twice)."""
+    total = Healthy()
+    for run in state.healthy:
+        if run.run_id != run_id:
+            total = total.plus(Healthy(run.instances, run.notes))
+    return total
 
 
 def _assign(settings: RunSettings, gathered: _Gathered) -> None:
@@ -540,8 +553,13 @@ def _next_state(
     runs = (summary, *(r for r in state.runs if r.run_id != summary.run_id))
     overlap = {**state.overlap_ids, **gathered.overlap_keys}
     problems = recorded(gathered.problem_set, state.problems)
+    seen = gathered.problem_set.healthy
+    healthy = tuple(h for h in state.healthy if h.run_id != settings.links.run_id)
+    if seen.instances:
+        healthy = (*healthy, HealthyRun(settings.links.run_id, seen.instances, seen.notes))
     return replace(
         state,
+        healthy=healthy[-HEALTHY_RUNS_LIMIT:],
         pending=pending,
         cursors=cursors,
         runs=runs,

@@ -155,9 +155,24 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Healthy:
+    """Healthy instances (no error, no platform failure) and the notes they logged."""
+
+    instances: int = 0
+    notes: Mapping[str, int] = field(default_factory=dict)  # note fingerprint -> instances
+
+    def plus(self, other: Healthy) -> Healthy:
+        notes = dict(self.notes)
+        for fp, n in other.notes.items():
+            notes[fp] = notes.get(fp, 0) + n
+        return Healthy(self.instances + other.instances, notes)
+
+
+@dataclass(frozen=True)
 class ProblemSet:
     problems: tuple[Problem, ...]
     problem_of: Mapping[str, str]  # fingerprint -> problem id
+    healthy: Healthy = Healthy()  # what this run saw, for state.json
 
     def get(self, problem_id: str) -> Problem | None:
         return next((p for p in self.problems if p.id == problem_id), None)
@@ -536,8 +551,10 @@ def _note_links(
     notes_on: Mapping[tuple[str, str, str], set[str]],
     skip: set[str],
     settings: ProblemSettings,
-) -> list[Link]:
-    """Notes (app WARNING/INFO) that separate failed instances from healthy ones."""
+    earlier: Healthy,
+) -> tuple[list[Link], Healthy]:
+    """Notes (app WARNING/INFO) that separate failed instances from healthy ones, counting
+    the healthy instances of earlier runs (``earlier``) too; and this run's healthy ones."""
     signals_on: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     failed: set[tuple[str, str, str]] = set()
     for obs in observations:
@@ -550,14 +567,20 @@ def _note_links(
                 failed.add(place)
     places = set(notes_on) | set(signals_on)
     healthy = [p for p in places if p not in signals_on]
-    if len(healthy) < settings.min_healthy:
-        return []  # undecidable: no contrast without healthy starts (kept apart)
+    seen_now: dict[str, int] = defaultdict(int)
+    for place in healthy:
+        for fp in notes_on.get(place, ()):
+            seen_now[fp] += 1
+    now = Healthy(len(healthy), dict(sorted(seen_now.items())))
+    total = now.plus(earlier)
+    if total.instances < settings.min_healthy:
+        return [], now  # undecidable: no contrast without healthy starts (kept apart)
     links = []
     notes = sorted({fp for fps in notes_on.values() for fp in fps} - skip)
     roots = sorted({fp for p in failed for fp in signals_on[p]})
     for note in notes:
-        on_healthy = sum(1 for p in healthy if note in notes_on.get(p, ()))
-        if on_healthy > settings.note_healthy * len(healthy):
+        on_healthy = total.notes.get(note, 0)
+        if on_healthy > settings.note_healthy * total.instances:
             continue
         best: Link | None = None
         for root in roots:
@@ -573,7 +596,7 @@ def _note_links(
                 kind="contrast",
                 together=hits,
                 parent_count=len(with_root),
-                note=f"on {on_healthy} of {len(healthy)} healthy instances",
+                note=f"on {on_healthy} of {total.instances} healthy instances",
             )
             if best is None or (link.together, link.parent_count) > (
                 best.together,
@@ -582,7 +605,7 @@ def _note_links(
                 best = link
         if best is not None:
             links.append(best)
-    return links
+    return links, now
 
 
 # --- the forest --------------------------------------------------------------------------
@@ -598,6 +621,7 @@ def find_problems(
     settings: ProblemSettings | None = None,
     notes_on: Mapping[tuple[str, str, str], set[str]] | None = None,
     first_seen: Mapping[str, float] | None = None,
+    earlier_healthy: Healthy = Healthy(),
 ) -> ProblemSet:
     """The problems of one run.  ``templates`` lists every fingerprint seen in the run;
     ``observations`` are its signal entries (``Observer`` keeps only those), ``notes_on`` the
@@ -609,7 +633,8 @@ def find_problems(
     usable = [o for o in observations if o.fingerprint not in skip and o.role.signal]
     found, _spans = episodes(usable, settings)
     candidates = _candidate_links(found, roles, rank, settings)
-    candidates += _note_links(usable, notes_on or {}, skip, settings)
+    contrast, healthy = _note_links(usable, notes_on or {}, skip, settings, earlier_healthy)
+    candidates += contrast
     first_seen = dict(first_seen) if first_seen is not None else _first_seen(usable)
     forest = _Forest(set(templates) | {fp for p in priors for fp in p.members}, separate)
     for prior in sorted(priors, key=lambda p: p.id):
@@ -631,7 +656,7 @@ def find_problems(
     for link in ordered:
         if link.child not in skip and link.parent not in skip:
             forest.attach(link)
-    return forest.problems(priors, rank, first_seen, found)
+    return replace(forest.problems(priors, rank, first_seen, found), healthy=healthy)
 
 
 def _first_seen(observations: Sequence[Observation]) -> dict[str, float]:

@@ -71,6 +71,19 @@ class PendingWork:
 
 
 @dataclass(frozen=True)
+class HealthyRun:
+    """Healthy instances one run saw (no error, no platform failure) and, per note template,
+    how many of them logged it: the contrast that lets a warning join a crash."""
+
+    run_id: str
+    instances: int
+    notes: Mapping[str, int] = field(default_factory=dict)
+
+
+HEALTHY_RUNS_LIMIT = 48
+
+
+@dataclass(frozen=True)
 class KnownProblem:
     """A problem folding several templates (a template alone needs no record: its id is its
     fingerprint).  The id never changes; members only join (sticky), so a symptom seen alone
@@ -95,6 +108,7 @@ class GardenerState:
     # next run re-reads (late arrivals), so nothing is counted twice.
     overlap_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     problems: Mapping[str, KnownProblem] = field(default_factory=dict)  # id -> problem
+    healthy: tuple[HealthyRun, ...] = ()  # newest last
 
     def with_cluster(self, known: KnownCluster) -> GardenerState:
         return replace(self, clusters={**self.clusters, known.fingerprint: known})
@@ -222,6 +236,11 @@ def state_to_json(state: GardenerState) -> str:
         "dashboard_issue": state.dashboard_issue,
         "overlap_ids": {k: sorted(v) for k, v in sorted(state.overlap_ids.items())},
     }
+    if state.healthy:
+        document["healthy"] = [
+            {"run_id": h.run_id, "instances": h.instances, "notes": dict(sorted(h.notes.items()))}
+            for h in state.healthy[-HEALTHY_RUNS_LIMIT:]
+        ]
     if state.problems:  # absent when every problem is one template (older readers ignore it)
         document["problems"] = {
             pid: {"root": p.root, "members": list(p.members), "links": list(p.links)}
@@ -291,6 +310,15 @@ def _state_from_dict(data: Mapping[str, Any]) -> GardenerState:
         overlap_ids={
             str(k): tuple(str(i) for i in v) for k, v in dict(data.get("overlap_ids", {})).items()
         },
+        healthy=tuple(
+            HealthyRun(
+                str(h["run_id"]),
+                int(h["instances"]),
+                {str(fp): int(n) for fp, n in dict(h.get("notes", {})).items()},
+            )
+            for h in data.get("healthy", [])
+            if data.get("grouping_version") == GROUPING_VERSION
+        ),
         problems={
             str(pid): KnownProblem(
                 id=str(pid),
