@@ -260,7 +260,7 @@ _XML_VALUE_ATTR = re.compile(
 _PROSE_SECRET = re.compile(
     r"(?i:\b(?:pass(?:word|wd|code)?[ _-]?phrase|password|passwd|passcode|secret|token"
     r"|api[ _-]?key|access[ _-]?key)\b(?![\"'])[ \t]*(?::|=|\bis\b|\bwas\b|\bof\b)?[ \t]*)"
-    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]{1,200})(?P=q)|(?P<value>[^\s\"'<>]{4,200}))"
+    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]{1,200})(?P=q)|(?P<value>[^\s\"'<>&]{4,200}))"
 )
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
@@ -840,10 +840,20 @@ def _format_finder(shadow: str) -> Iterator[_Span]:
             yield from _keyword_spans(shadow)
             continue
         fmt = _FORMATS[index]
-        for found in _FORMAT_PATTERNS[index].finditer(shadow):
+        pattern = _FORMAT_PATTERNS[index]
+        for found in pattern.finditer(shadow):
             if fmt.needs_digit and not any(char.isdigit() for char in found.group()):
                 continue
-            yield _Span(found.start(), found.end(), fmt.kind)
+            yield _Span(found.start(), _path_segment_end(shadow, pattern, found), fmt.kind)
+
+
+def _path_segment_end(shadow: str, pattern: re.Pattern[str], found: re.Match[str]) -> int:
+    """A base64 token that is a URL path segment ends at the next slash when it is whole there:
+    "/hooks/<token>/status" keeps "/status"."""
+    slash = shadow.find("/", found.start(), found.end())
+    if slash == -1 or shadow[found.start() - 1 : found.start()] != "/":
+        return found.end()
+    return slash if pattern.fullmatch(shadow, found.start(), slash) else found.end()
 
 
 # ``curl -u user:password``, ``--user``, ``--proxy-user``: the part after the first colon.

@@ -1,0 +1,180 @@
+"""Every provider format, with and without a key name beside it: redaction, titles, and no
+over-redaction of the text around it.
+
+Samples come from ``tests/provider_secrets.py`` (assembled at run time).  Assertions are
+booleans first, so a failure never prints the secret it looked for.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from log_gardener.core.issue_render import issue_title
+from log_gardener.core.redact import RedactionPolicy, find_spans, redact
+from log_gardener.core.rules import IssuePolicy
+from log_gardener.core.secret_formats import KEYWORD_PROVIDERS, PROVIDER_FORMATS
+from log_gardener.model import JudgedCluster
+from tests.planning_factory import cluster, judgement
+from tests.provider_secrets import BARE_CONTEXTS, KEYWORD_SAMPLES, NAMED_CONTEXTS, SHAPE_SAMPLES
+
+NO_IP = RedactionPolicy(ip_addresses=False)
+SCHEMES = ("Bearer", "Token", "SSWS", "GenieKey", "Splunk", "ApiKey", "Key", "OAuth")
+
+
+def fragments(secret: str) -> list[str]:
+    """The whole secret, its head, middle and tail: none may survive."""
+    n = min(12, len(secret))
+    middle = (len(secret) - n) // 2
+    return [secret, secret[:n], secret[middle : middle + n], secret[-n:]]
+
+
+def leaked(secret: str, published: str) -> list[int]:
+    return [i for i, part in enumerate(fragments(secret)) if part in published]
+
+
+def _url_safe(secret: str) -> bool:
+    return not any(char in secret for char in "/?#&%:@ $;\n=")
+
+
+@pytest.mark.parametrize(("provider", "secret"), SHAPE_SAMPLES, ids=[p for p, _ in SHAPE_SAMPLES])
+@pytest.mark.parametrize(("context", "template", "kept"), BARE_CONTEXTS, ids=[c[0] for c in BARE_CONTEXTS])
+def test_a_bare_secret_is_redacted_whole(
+    provider: str, secret: str, context: str, template: str, kept: tuple[str, ...]
+) -> None:
+    if context in ("query", "path") and not _url_safe(secret):
+        pytest.skip("the sample is not a URL path segment")
+    out = redact(template.format(s=secret), NO_IP)
+    assert leaked(secret, out) == [], f"{provider} in {context}: a fragment survived"
+    for text in kept:
+        assert text in out, f"{provider} in {context}: {text!r} over-redacted: {out[:200]!r}"
+
+
+@pytest.mark.parametrize(("provider", "secret"), SHAPE_SAMPLES, ids=[p for p, _ in SHAPE_SAMPLES])
+@pytest.mark.parametrize(("context", "template", "kept"), NAMED_CONTEXTS, ids=[c[0] for c in NAMED_CONTEXTS])
+def test_a_secret_beside_a_key_name_is_redacted_whole(
+    provider: str, secret: str, context: str, template: str, kept: tuple[str, ...]
+) -> None:
+    if context == "query" and not _url_safe(secret):
+        pytest.skip("the sample is not a query value")
+    name = provider.split("-")[0].upper()
+    scheme = SCHEMES[len(provider) % len(SCHEMES)]
+    out = redact(template.format(s=secret, name=name, scheme=scheme), NO_IP)
+    assert leaked(secret, out) == [], f"{provider} in {context}: a fragment survived"
+    for text in kept:
+        assert text in out, f"{provider} in {context}: {text!r} over-redacted"
+
+
+KEYWORD_FORMS = (
+    "{KW}_API_KEY={v}",
+    "{kw}.client_secret: {v}",
+    "'{kw}_key' => '{v}',",
+    '{{"{kw}_client_id": "{v}"}}',
+    "{Kw} api key = {v}",
+    "export {KW}_TOKEN=\"{v}\"",
+)
+
+
+@pytest.mark.parametrize(("provider", "value"), KEYWORD_SAMPLES, ids=[p for p, _ in KEYWORD_SAMPLES])
+@pytest.mark.parametrize("form", KEYWORD_FORMS)
+def test_a_value_beside_a_provider_name_is_redacted(provider: str, value: str, form: str) -> None:
+    words = {"kw": provider, "KW": provider.upper(), "Kw": provider.capitalize()}
+    out = redact(form.format(v=value, **words), NO_IP)
+    assert leaked(value, out) == [], f"{provider} in {form!r}: a fragment survived"
+
+
+def test_every_provider_keyword_has_a_sample() -> None:
+    sampled = {provider for provider, _ in KEYWORD_SAMPLES}
+    spelled = {"linked_in", "linked-in", "message_bird", "message-bird", "new_relic",
+               "new-relic", "private_ai", "private-ai", "co_api_key", "db_passwd"}
+    unsampled = set(KEYWORD_PROVIDERS) - sampled - spelled
+    # The keyword rule is one regex: a keyword without its own sample still runs through it.
+    assert {"adafruit", "sentry", "okta", "twitter"} <= sampled
+    assert len(unsampled) < len(KEYWORD_PROVIDERS) // 2
+
+
+def test_every_format_is_exercised_by_a_sample() -> None:
+    """Each format of the table redacts at least one sample (no dead or misspelled entry)."""
+    import re
+
+    samples = [secret for _, secret in SHAPE_SAMPLES]
+    dead = [
+        fmt.kind
+        for fmt in PROVIDER_FORMATS
+        if not any(re.search(fmt.regex, secret) for secret in samples)
+    ]
+    assert dead == []
+
+
+def _title(text: str) -> str:
+    judged = JudgedCluster(
+        cluster(template=text, exception_type="", exception_value=text, logger=""), judgement()
+    )
+    return issue_title(IssuePolicy(), judged, NO_IP)
+
+
+@pytest.mark.parametrize(("provider", "secret"), SHAPE_SAMPLES, ids=[p for p, _ in SHAPE_SAMPLES])
+def test_a_title_never_holds_a_secret(provider: str, secret: str) -> None:
+    for text in (secret, f"auth failed for {secret}", f"{provider.upper()}_TOKEN={secret}"):
+        title = _title(text)
+        assert leaked(secret, title) == [], f"{provider}: a fragment reached the title"
+
+
+@pytest.mark.parametrize(("provider", "value"), KEYWORD_SAMPLES, ids=[p for p, _ in KEYWORD_SAMPLES])
+def test_a_title_never_holds_a_provider_keyed_value(provider: str, value: str) -> None:
+    title = _title(f"{provider.upper()}_SECRET={value}")
+    assert leaked(value, title) == [], f"{provider}: a fragment reached the title"
+
+
+# --- no over-redaction -----------------------------------------------------------------------
+
+ORDINARY = (
+    "task SKIPPED: desk booking for 2024-05-01 done in 35ms",
+    "test_user_can_login_with_valid_credentials PASSED",
+    "sandbox_mode=true live_stream_enabled=false",
+    "GET /api/v1/users/42/orders?page=2&sort=desc HTTP/1.1 200",
+    "POST https://api.example.com/v2/checkout/sessions 201 in 120ms",
+    "deployed revision checkout-00042-abc (image sha256:" + "0123456789abcdef" * 4 + ")",
+    "commit " + "a1b2c3d4e5" * 4 + " merged into main",
+    "request_id=3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f user_id=1234 status=ok",
+    "API-v2 gateway timeout after 30s; retrying (attempt 2/5)",
+    "key-value store miss for pat.profile and sat.config",
+    "s.example.com resolved; pk.cache warm; sl.cluster healthy",
+    "Sentry event sent: level=error release=1.4.2",
+    "twitter: rate limited, next window at 2024-05-01T10:15:00Z",
+    "linear backoff enabled for jira sync (max 5)",
+    "Loaded 12 plugins from /usr/lib/app/plugins version 3.11.4",
+    "java.lang.IllegalStateException: Expected BEGIN_OBJECT but was STRING at line 1 column 1",
+)
+
+
+@pytest.mark.parametrize("line", ORDINARY)
+def test_ordinary_log_text_is_left_alone(line: str) -> None:
+    assert find_spans(line, NO_IP) == [], redact(line, NO_IP)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("https://hooks.example.com/v1/{s}/deliver?x=1", ("https://hooks.example.com/v1/", "/deliver?x=1")),
+        ("https://{s}.example.com/", ()),
+        ("fetch https://cdn.example.org/assets/{s}/app.js failed", ("https://cdn.example.org/assets/", "/app.js failed")),
+        ("wss://push.example.net/socket/{s}", ("wss://push.example.net/socket/",)),
+    ],
+)
+@pytest.mark.parametrize(
+    "secret",
+    [s for p, s in SHAPE_SAMPLES if p in ("harness-token", "doppler-token", "pulumi-token", "twilio-key", "github-pat")]
+    + ["Ab3dEf9hIjK2mN0pQr5tUv8wXy1zQ7"],
+)
+def test_a_token_in_a_url_is_redacted_from_its_own_start(
+    text: str, kept: tuple[str, ...], secret: str
+) -> None:
+    raw = text.format(s=secret)
+    out = redact(raw, NO_IP)
+    assert leaked(secret, out) == []
+    for part in kept:
+        assert part in out, f"{part!r} lost: {out!r}"
+    host_start = raw.index("://") + 3
+    host_end = raw.index("/", host_start) if "/" in raw[host_start:] else len(raw)
+    for start, _, _ in find_spans(raw, NO_IP):
+        assert not host_start < start < host_end, "a redaction starts inside the host name"
