@@ -21,11 +21,15 @@ NO_IP = RedactionPolicy(ip_addresses=False)
 SCHEMES = ("Bearer", "Token", "SSWS", "GenieKey", "Splunk", "ApiKey", "Key", "OAuth")
 
 
+PUBLIC_NAMES = ("_gitlab_session=",)  # a cookie's name is not the secret
+
+
 def fragments(secret: str) -> list[str]:
     """The whole secret, its head, middle and tail: none may survive."""
     n = min(12, len(secret))
     middle = (len(secret) - n) // 2
-    return [secret, secret[:n], secret[middle : middle + n], secret[-n:]]
+    head = [] if secret.startswith(PUBLIC_NAMES) else [secret[:n]]
+    return [secret, *head, secret[middle : middle + n], secret[-n:]]
 
 
 def leaked(secret: str, published: str) -> list[int]:
