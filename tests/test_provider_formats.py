@@ -182,3 +182,48 @@ def test_a_token_in_a_url_is_redacted_from_its_own_start(
     host_end = raw.index("/", host_start) if "/" in raw[host_start:] else len(raw)
     for start, _, _ in find_spans(raw, NO_IP):
         assert not host_start < start < host_end, "a redaction starts inside the host name"
+
+
+# --- context forms ---------------------------------------------------------------------------
+
+PW = "Zq7" + "wX2" + "vB9" + "nM4" + "kL"  # an ordinary password, no provider shape
+TOKEN = next(secret for provider, secret in SHAPE_SAMPLES if provider == "pulumi-token")
+
+CONTEXT_FORMS = [
+    ("curl-u", f"curl -u deploy:{PW} https://api.example.com/v1/ping", ("curl -u deploy:", "https://api.example.com/v1/ping")),
+    ("curl-user", f'curl --user "ci-bot:{PW}" -X POST https://api.example.com', ("curl --user", "-X POST")),
+    ("curl-user-eq", f"curl --user=ci-bot:{PW} https://x.example.com", ("https://x.example.com",)),
+    ("curl-header", f'curl -H "X-Api-Key: {PW}" https://api.example.com', ("X-Api-Key",)),
+    ("mysql", f"mysql -h db -uroot -p{PW} shop < dump.sql", ("mysql -h db -uroot", "shop < dump.sql")),
+    ("docker-login", f"docker login -u bot -p {PW} registry.example.com", ("registry.example.com",)),
+    ("nuget-push", f"nuget push app.1.0.nupkg -ApiKey {PW} -Source https://nuget.example.com", ("-Source",)),
+    ("dotnet-push", f"dotnet nuget push app.nupkg --api-key {PW} --source feed", ("--source feed",)),
+    ("nuget-config", f'<add key="ClearTextPassword" value="{PW}" />', ("ClearTextPassword",)),
+    ("nuget-config-apikey", f"<add key='ApiKey' value='{PW}'/>", ()),
+    ("maven", f"<server><id>central</id><username>ci</username><password>{PW}</password></server>", ("<id>central</id>",)),
+    ("npmrc", f"//registry.npmjs.org/:_authToken={PW}", ("//registry.npmjs.org/:_authToken=",)),
+    ("npmrc-auth", f"_auth={PW}", ()),
+    ("php-array", f"'db_password' => '{PW}',", ("'db_password' =>",)),
+    ("php-define", f"define('DB_PASSWORD', '{PW}');", ("define('DB_PASSWORD'",)),
+    ("php-var", f'$smtp_pass = "{PW}";', ()),
+    ("ini", f"[database]\npassword = {PW}\nhost = db", ("host = db",)),
+    ("auth-ssws", f"Authorization: SSWS {PW}", ("Authorization:",)),
+    ("auth-splunk", f"authorization: Splunk {PW}\nnext line", ("next line",)),
+    ("auth-digest", f'Authorization: Digest username="ci", response="{PW}", nc=1', ()),
+    ("auth-json", f'{{"headers": {{"Authorization": "GenieKey {PW}"}}}}', ('"headers"',)),
+    ("exception", f"InvalidCredentials: password '{PW}' rejected for user ci", ("rejected for user ci",)),
+    ("traceback", f'Traceback (most recent call last):\\n  File "a.py", line 3\\nValueError: bad token {TOKEN}\\n', ('File "a.py"',)),
+    ("json", f'{{"event": "login", "password": "{PW}", "ok": false}}', ('"ok": false',)),
+    ("escaped-json", f'msg="{{\\"apiKey\\": \\"{PW}\\"}}"', ()),
+    ("query", f"GET /callback?code=1&client_secret={PW}&state=xyz", ("/callback?code=1", "&state=xyz")),
+    ("python-env", f'os.environ["DB_PASSWORD"] = "{PW}"', ()),
+    ("set-property", f'props.setProperty("mail.smtp.password", "{PW}")', ()),
+]
+
+
+@pytest.mark.parametrize(("form", "text", "kept"), CONTEXT_FORMS, ids=[c[0] for c in CONTEXT_FORMS])
+def test_context_forms(form: str, text: str, kept: tuple[str, ...]) -> None:
+    out = redact(text, NO_IP)
+    assert PW not in out and TOKEN not in out, f"{form}: leaked: {out!r}"
+    for part in kept:
+        assert part in out, f"{form}: {part!r} over-redacted: {out!r}"

@@ -576,6 +576,7 @@ def _key_kind(key: str, extra_keys: frozenset[str]) -> str | None:
     pairs = set(itertools.pairwise(words))
     if (
         joined in _EXACT_KEYS
+        or words[-1] == "pass"  # smtp_pass, db_pass
         or pairs & _KEY_PAIRS
         or any(word in _STRONG_WORDS or word.endswith(_STRONG_SUFFIXES) for word in words)
     ):
