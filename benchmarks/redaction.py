@@ -66,7 +66,10 @@ def _baseline(rev: str) -> ModuleType | None:
     try:
         source = subprocess.run(
             ["git", "show", f"{rev}:src/log_gardener/core/redact.py"],
-            cwd=ROOT, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -128,14 +131,18 @@ def main() -> None:
 
     engines.append(("no prefilter", no_prefilter))
     engines.append(("prefilter", lambda t: current.redact(t, NO_IP)))
-    print(f"{'redactor':<22} {'us/KB plain':>12} {'us/KB 2% secrets':>17} {'plain lines touched':>20}")
+    print(
+        f"{'redactor':<22} {'us/KB plain':>12} {'us/KB 2% secrets':>17} {'plain lines touched':>20}"
+    )
     for name, engine in engines:
         plain = _time(engine, ordinary)
         with_secrets = _time(engine, mixed)
         touched = sum(engine(line) != line for line in ordinary) / len(ordinary)
         print(f"{name:<22} {plain:>12.0f} {with_secrets:>17.0f} {touched:>19.2%}")
     per_entry = _time(lambda t: current.redact(t, NO_IP), mixed) * kb / len(mixed) / 1e6
-    print(f"50,000 such messages (more than a 50,000-entry run publishes): {per_entry * 50_000:.1f} s")
+    print(
+        f"50,000 such messages (more than a 50,000-entry run publishes): {per_entry * 50_000:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def _url_safe(secret: str) -> bool:
 
 
 @pytest.mark.parametrize(("provider", "secret"), SHAPE_SAMPLES, ids=[p for p, _ in SHAPE_SAMPLES])
-@pytest.mark.parametrize(("context", "template", "kept"), BARE_CONTEXTS, ids=[c[0] for c in BARE_CONTEXTS])
+@pytest.mark.parametrize(
+    ("context", "template", "kept"), BARE_CONTEXTS, ids=[c[0] for c in BARE_CONTEXTS]
+)
 def test_a_bare_secret_is_redacted_whole(
     provider: str, secret: str, context: str, template: str, kept: tuple[str, ...]
 ) -> None:
@@ -54,13 +56,15 @@ def test_a_bare_secret_is_redacted_whole(
 
 
 @pytest.mark.parametrize(("provider", "secret"), SHAPE_SAMPLES, ids=[p for p, _ in SHAPE_SAMPLES])
-@pytest.mark.parametrize(("context", "template", "kept"), NAMED_CONTEXTS, ids=[c[0] for c in NAMED_CONTEXTS])
+@pytest.mark.parametrize(
+    ("context", "template", "kept"), NAMED_CONTEXTS, ids=[c[0] for c in NAMED_CONTEXTS]
+)
 def test_a_secret_beside_a_key_name_is_redacted_whole(
     provider: str, secret: str, context: str, template: str, kept: tuple[str, ...]
 ) -> None:
     if context == "query" and not _url_safe(secret):
         pytest.skip("the sample is not a query value")
-    name = provider.split("-")[0].upper()
+    name = provider.split("-", maxsplit=1)[0].upper()
     scheme = SCHEMES[len(provider) % len(SCHEMES)]
     out = redact(template.format(s=secret, name=name, scheme=scheme), NO_IP)
     assert leaked(secret, out) == [], f"{provider} in {context}: a fragment survived"
@@ -74,11 +78,13 @@ KEYWORD_FORMS = (
     "'{kw}_key' => '{v}',",
     '{{"{kw}_client_id": "{v}"}}',
     "{Kw} api key = {v}",
-    "export {KW}_TOKEN=\"{v}\"",
+    'export {KW}_TOKEN="{v}"',
 )
 
 
-@pytest.mark.parametrize(("provider", "value"), KEYWORD_SAMPLES, ids=[p for p, _ in KEYWORD_SAMPLES])
+@pytest.mark.parametrize(
+    ("provider", "value"), KEYWORD_SAMPLES, ids=[p for p, _ in KEYWORD_SAMPLES]
+)
 @pytest.mark.parametrize("form", KEYWORD_FORMS)
 def test_a_value_beside_a_provider_name_is_redacted(provider: str, value: str, form: str) -> None:
     words = {"kw": provider, "KW": provider.upper(), "Kw": provider.capitalize()}
@@ -88,8 +94,18 @@ def test_a_value_beside_a_provider_name_is_redacted(provider: str, value: str, f
 
 def test_every_provider_keyword_has_a_sample() -> None:
     sampled = {provider for provider, _ in KEYWORD_SAMPLES}
-    spelled = {"linked_in", "linked-in", "message_bird", "message-bird", "new_relic",
-               "new-relic", "private_ai", "private-ai", "co_api_key", "db_passwd"}
+    spelled = {
+        "linked_in",
+        "linked-in",
+        "message_bird",
+        "message-bird",
+        "new_relic",
+        "new-relic",
+        "private_ai",
+        "private-ai",
+        "co_api_key",
+        "db_passwd",
+    }
     unsampled = set(KEYWORD_PROVIDERS) - sampled - spelled
     # The keyword rule is one regex: a keyword without its own sample still runs through it.
     assert {"adafruit", "sentry", "okta", "twitter"} <= sampled
@@ -123,7 +139,9 @@ def test_a_title_never_holds_a_secret(provider: str, secret: str) -> None:
         assert leaked(secret, title) == [], f"{provider}: a fragment reached the title"
 
 
-@pytest.mark.parametrize(("provider", "value"), KEYWORD_SAMPLES, ids=[p for p, _ in KEYWORD_SAMPLES])
+@pytest.mark.parametrize(
+    ("provider", "value"), KEYWORD_SAMPLES, ids=[p for p, _ in KEYWORD_SAMPLES]
+)
 def test_a_title_never_holds_a_provider_keyed_value(provider: str, value: str) -> None:
     title = _title(f"{provider.upper()}_SECRET={value}")
     assert leaked(value, title) == [], f"{provider}: a fragment reached the title"
@@ -159,15 +177,25 @@ def test_ordinary_log_text_is_left_alone(line: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
-        ("https://hooks.example.com/v1/{s}/deliver?x=1", ("https://hooks.example.com/v1/", "/deliver?x=1")),
+        (
+            "https://hooks.example.com/v1/{s}/deliver?x=1",
+            ("https://hooks.example.com/v1/", "/deliver?x=1"),
+        ),
         ("https://{s}.example.com/", ()),
-        ("fetch https://cdn.example.org/assets/{s}/app.js failed", ("https://cdn.example.org/assets/", "/app.js failed")),
+        (
+            "fetch https://cdn.example.org/assets/{s}/app.js failed",
+            ("https://cdn.example.org/assets/", "/app.js failed"),
+        ),
         ("wss://push.example.net/socket/{s}", ("wss://push.example.net/socket/",)),
     ],
 )
 @pytest.mark.parametrize(
     "secret",
-    [s for p, s in SHAPE_SAMPLES if p in ("harness-token", "doppler-token", "pulumi-token", "twilio-key", "github-pat")]
+    [
+        s
+        for p, s in SHAPE_SAMPLES
+        if p in ("harness-token", "doppler-token", "pulumi-token", "twilio-key", "github-pat")
+    ]
     + ["Ab3dEf9hIjK2mN0pQr5tUv8wXy1zQ7"],
 )
 def test_a_token_in_a_url_is_redacted_from_its_own_start(
@@ -190,17 +218,45 @@ PW = "Zq7" + "wX2" + "vB9" + "nM4" + "kL"  # an ordinary password, no provider s
 TOKEN = next(secret for provider, secret in SHAPE_SAMPLES if provider == "pulumi-token")
 
 CONTEXT_FORMS = [
-    ("curl-u", f"curl -u deploy:{PW} https://api.example.com/v1/ping", ("curl -u deploy:", "https://api.example.com/v1/ping")),
-    ("curl-user", f'curl --user "ci-bot:{PW}" -X POST https://api.example.com', ("curl --user", "-X POST")),
+    (
+        "curl-u",
+        f"curl -u deploy:{PW} https://api.example.com/v1/ping",
+        ("curl -u deploy:", "https://api.example.com/v1/ping"),
+    ),
+    (
+        "curl-user",
+        f'curl --user "ci-bot:{PW}" -X POST https://api.example.com',
+        ("curl --user", "-X POST"),
+    ),
     ("curl-user-eq", f"curl --user=ci-bot:{PW} https://x.example.com", ("https://x.example.com",)),
     ("curl-header", f'curl -H "X-Api-Key: {PW}" https://api.example.com', ("X-Api-Key",)),
-    ("mysql", f"mysql -h db -uroot -p{PW} shop < dump.sql", ("mysql -h db -uroot", "shop < dump.sql")),
-    ("docker-login", f"docker login -u bot -p {PW} registry.example.com", ("registry.example.com",)),
-    ("nuget-push", f"nuget push app.1.0.nupkg -ApiKey {PW} -Source https://nuget.example.com", ("-Source",)),
-    ("dotnet-push", f"dotnet nuget push app.nupkg --api-key {PW} --source feed", ("--source feed",)),
+    (
+        "mysql",
+        f"mysql -h db -uroot -p{PW} shop < dump.sql",
+        ("mysql -h db -uroot", "shop < dump.sql"),
+    ),
+    (
+        "docker-login",
+        f"docker login -u bot -p {PW} registry.example.com",
+        ("registry.example.com",),
+    ),
+    (
+        "nuget-push",
+        f"nuget push app.1.0.nupkg -ApiKey {PW} -Source https://nuget.example.com",
+        ("-Source",),
+    ),
+    (
+        "dotnet-push",
+        f"dotnet nuget push app.nupkg --api-key {PW} --source feed",
+        ("--source feed",),
+    ),
     ("nuget-config", f'<add key="ClearTextPassword" value="{PW}" />', ("ClearTextPassword",)),
     ("nuget-config-apikey", f"<add key='ApiKey' value='{PW}'/>", ()),
-    ("maven", f"<server><id>central</id><username>ci</username><password>{PW}</password></server>", ("<id>central</id>",)),
+    (
+        "maven",
+        f"<server><id>central</id><username>ci</username><password>{PW}</password></server>",
+        ("<id>central</id>",),
+    ),
     ("npmrc", f"//registry.npmjs.org/:_authToken={PW}", ("//registry.npmjs.org/:_authToken=",)),
     ("npmrc-auth", f"_auth={PW}", ()),
     ("php-array", f"'db_password' => '{PW}',", ("'db_password' =>",)),
@@ -211,11 +267,23 @@ CONTEXT_FORMS = [
     ("auth-splunk", f"authorization: Splunk {PW}\nnext line", ("next line",)),
     ("auth-digest", f'Authorization: Digest username="ci", response="{PW}", nc=1', ()),
     ("auth-json", f'{{"headers": {{"Authorization": "GenieKey {PW}"}}}}', ('"headers"',)),
-    ("exception", f"InvalidCredentials: password '{PW}' rejected for user ci", ("rejected for user ci",)),
-    ("traceback", f'Traceback (most recent call last):\\n  File "a.py", line 3\\nValueError: bad token {TOKEN}\\n', ('File "a.py"',)),
+    (
+        "exception",
+        f"InvalidCredentials: password '{PW}' rejected for user ci",
+        ("rejected for user ci",),
+    ),
+    (
+        "traceback",
+        f'Traceback (most recent call last):\\n  File "a.py", line 3\\nValueError: bad token {TOKEN}\\n',
+        ('File "a.py"',),
+    ),
     ("json", f'{{"event": "login", "password": "{PW}", "ok": false}}', ('"ok": false',)),
     ("escaped-json", f'msg="{{\\"apiKey\\": \\"{PW}\\"}}"', ()),
-    ("query", f"GET /callback?code=1&client_secret={PW}&state=xyz", ("/callback?code=1", "&state=xyz")),
+    (
+        "query",
+        f"GET /callback?code=1&client_secret={PW}&state=xyz",
+        ("/callback?code=1", "&state=xyz"),
+    ),
     ("python-env", f'os.environ["DB_PASSWORD"] = "{PW}"', ()),
     ("set-property", f'props.setProperty("mail.smtp.password", "{PW}")', ()),
 ]

@@ -41,7 +41,7 @@ _ROTATE = str.maketrans("0123456789abcdefABCDEF", "1234567890bcdefaBCDEFA")
 def _cases() -> list[tuple[str, list[str], list[str]]]:
     """(service, the entries' texts, the secrets none of which may be published)."""
     cases = []
-    for index, (provider, secret) in enumerate(SHAPE_SAMPLES):
+    for index, (_, secret) in enumerate(SHAPE_SAMPLES):
         other = secret[:-8] + secret[-8:].translate(_ROTATE)
         texts = [secret, f"auth failed for {secret}", f"auth failed for {other}"]
         cases.append((f"p{index}", texts, [secret, other]))

@@ -805,7 +805,7 @@ _KEYWORD_INDEX = len(_FORMATS)  # the prefilter's index for "a provider keyword 
 _PREFILTER = Prefilter.build([*(fmt.anchors for fmt in _FORMATS), KEYWORD_PROVIDERS])
 
 # A provider's name, the rest of a key name (or two more words), a separator, and a value:
-# "ADAFRUIT_KEY=...", "sentry.auth_token: ...", "'mailgun_key' => '...'", "Twitter API secret = ...".
+# "ADAFRUIT_KEY=...", "sentry.auth_token: ...", "'mailgun_key' => ...", "Twitter API secret = ...".
 _KEYWORD_VALUE = re.compile(
     r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))(?i:"
     + "|".join(re.escape(word) for word in sorted(KEYWORD_PROVIDERS, key=len, reverse=True))

@@ -39,26 +39,46 @@ def shape(kind: str, anchors: str, regex: str, *, needs_digit: bool = False) -> 
 # One line per provider (or token family), grouped by provider name.  Keep the anchors literal
 # and lowercase; a format with no anchor would run on every text, so every format has one.
 PROVIDER_FORMATS: tuple[Format, ...] = (
-    shape("1password-secret-key", "a3-",
-       _L + r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}" + _R),
+    shape(
+        "1password-secret-key",
+        "a3-",
+        _L + r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}" + _R,
+    ),
     shape("1password-token", "ops_eyj", r"ops_eyJ[A-Za-z0-9+/_-]{60,}={0,3}"),
     shape("adobe-client-secret", "p8e-", _L + r"p8e-[A-Za-z0-9]{32}" + _R),
     shape("adyen-key", "aqe", _L + r"AQE[a-z0-9]{5,}\.[A-Za-z0-9_=-]{50,80}"),
     shape("alibaba-access-key", "ltai", _L + r"LTAI[A-Za-z0-9]{12,30}" + _R, needs_digit=True),
-    shape("ansible-vault", "$ansible_vault",
-       r"\$ANSIBLE_VAULT;[0-9.]+;AES256(?:;[\w-]+)?(?:(?:\s|\\[nr])*[0-9a-f]{16,})*"),
+    shape(
+        "ansible-vault",
+        "$ansible_vault",
+        r"\$ANSIBLE_VAULT;[0-9.]+;AES256(?:;[\w-]+)?(?:(?:\s|\\[nr])*[0-9a-f]{16,})*",
+    ),
     shape("artifactory-key", "akcp", _L + r"AKCp[A-Za-z0-9]{60,80}" + _R),
     shape("artifactory-token", "cmvmd", _L + r"cmVmd[A-Za-z0-9]{50,70}" + _R),
-    shape("authress-key", ".acc_ .acc-",
-       _L + r"(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-]"
-       r"[A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120}"),
+    shape(
+        "authress-key",
+        ".acc_ .acc-",
+        _L + r"(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-]"
+        r"[A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120}",
+    ),
     shape("azure-client-secret", "q~", r"(?<![\w~.-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}"),
-    shape("azure-ir-key", "ir@", _L + r"IR@[0-9a-f-]{36}@[^@\s\"']{1,80}@[^@\s\"']{1,80}@[A-Za-z0-9+/=]{40,}"),
-    shape("braintree-token", "access_token$",
-       r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}|"
-       r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}"),
-    shape("braintree-key", "production_ sandbox_",
-       _L + r"(?:production|sandbox)_[a-z0-9]{8}_[a-z0-9]{16}" + _R, needs_digit=True),
+    shape(
+        "azure-ir-key",
+        "ir@",
+        _L + r"IR@[0-9a-f-]{36}@[^@\s\"']{1,80}@[^@\s\"']{1,80}@[A-Za-z0-9+/=]{40,}",
+    ),
+    shape(
+        "braintree-token",
+        "access_token$",
+        r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}|"
+        r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}",
+    ),
+    shape(
+        "braintree-key",
+        "production_ sandbox_",
+        _L + r"(?:production|sandbox)_[a-z0-9]{8}_[a-z0-9]{16}" + _R,
+        needs_digit=True,
+    ),
     shape("castai-key", "castai_v1_", r"castai_v1_[A-Za-z0-9]{64}_[A-Za-z0-9]{8}"),
     shape("chieftools-token", "ctp_ cto_ ctr_", _L + r"ct[por]_[A-Za-z0-9]{30,248}"),
     shape("clickhouse-key", "4b1d", _L + r"4b1d[A-Za-z0-9]{38}" + _R),
@@ -66,31 +86,47 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape("cloudflare-origin-ca-key", "v1.0-", _L + r"v1\.0-[a-f0-9]{24}-[a-f0-9]{140,160}"),
     shape("databricks-token", "dapi", r"dapi[a-f0-9]{32}(?:-\d)?"),
     shape("defined-networking-token", "dnkey-", r"dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}"),
-    shape("doppler-token", "dp.",
-       _L + r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*"),
+    shape(
+        "doppler-token",
+        "dp.",
+        _L + r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*",
+    ),
     shape("dropbox-token", "sl.", _L + r"sl\.[A-Za-z0-9_=-]{120,}"),
     shape("dropbox-token", "aaaaaaaaaa", _L + r"[A-Za-z0-9]{11}AAAAAAAAAA[A-Za-z0-9_=-]{43}"),
     shape("duffel-token", "duffel_", r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}"),
     shape("dynatrace-token", "dt0c01.", r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
     shape("easypost-token", "ezak eztk", _L + r"EZ[AT]K[A-Za-z0-9]{54}" + _R),
-    shape("facebook-token", "eaa", _L + r"EAA[A-Za-z0-9]{20,}"),  # page and user tokens; Square EAAA
-    shape("facebook-token", "| %7c",
-       r"(?<![\d.])\d{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27,40}" + _R),
-    shape("flutterwave-key", "flwseck flwpubk",
-       r"FLW(?:SECK|PUBK)(?:_TEST)?-[A-Za-z0-9]{12,32}(?:-X)?"),
-    shape("flyio-token", "fo1_ fm1 fm2_",
-       _L + r"(?:fo1_[\w-]{43}|fm1[ar]_[A-Za-z0-9+/]{60,}={0,3}|fm2_[A-Za-z0-9+/]{60,}={0,3})"),
+    shape(
+        "facebook-token", "eaa", _L + r"EAA[A-Za-z0-9]{20,}"
+    ),  # page and user tokens; Square EAAA
+    shape("facebook-token", "| %7c", r"(?<![\d.])\d{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27,40}" + _R),
+    shape(
+        "flutterwave-key",
+        "flwseck flwpubk",
+        r"FLW(?:SECK|PUBK)(?:_TEST)?-[A-Za-z0-9]{12,32}(?:-X)?",
+    ),
+    shape(
+        "flyio-token",
+        "fo1_ fm1 fm2_",
+        _L + r"(?:fo1_[\w-]{43}|fm1[ar]_[A-Za-z0-9+/]{60,}={0,3}|fm2_[A-Za-z0-9+/]{60,}={0,3})",
+    ),
     shape("frameio-token", "fio-u-", r"fio-u-[A-Za-z0-9_=-]{64}"),
-    shape("freemius-key", "sk_",
-       r"(?<![A-Za-z0-9_])sk_[A-Za-z0-9!#$%&()*+\-./:;<=>?@\[\]^_`{|}~]{29}(?![A-Za-z0-9])",
-       needs_digit=True),
+    shape(
+        "freemius-key",
+        "sk_",
+        r"(?<![A-Za-z0-9_])sk_[A-Za-z0-9!#$%&()*+\-./:;<=>?@\[\]^_`{|}~]{29}(?![A-Za-z0-9])",
+        needs_digit=True,
+    ),
     shape("gitlab-session", "_gitlab_session=", r"_gitlab_session=[0-9a-z]{32}"),
     shape("grafana-token", "eyjrijoi", r"eyJrIjoi[A-Za-z0-9]{40,400}={0,3}"),
     shape("grafana-token", "glc_", _L + r"glc_[A-Za-z0-9+/]{32,400}={0,3}"),
     shape("grafana-token", "glsa_", _L + r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}"),
     shape("groq-key", "gsk_", _L + r"gsk_[A-Za-z0-9]{48}"),
-    shape("harness-token", "pat. sat.",
-       _L + r"(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}" + _R),
+    shape(
+        "harness-token",
+        "pat. sat.",
+        _L + r"(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}" + _R,
+    ),
     shape("heroku-key", "hrku-", _L + r"HRKU-[A-Za-z0-9_-]{40,80}"),
     shape("hashicorp-tf-token", "atlasv1", r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}"),
     shape("infracost-token", "ico-", _L + r"ico-[A-Za-z0-9]{32}" + _R),
@@ -101,8 +137,11 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape("mailgun-key", "key-", _L + r"(?:pub)?key-[a-f0-9]{32}" + _R),
     shape("mapbox-token", "pk. sk. tk.", _L + r"[pst]k\.eyJ[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{20,}"),
     shape("maxmind-key", "_mmk", _L + r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk" + _R),
-    shape("teams-webhook", "webhookb2 incomingwebhook",
-       r"https://[A-Za-z0-9.-]+\.webhook\.office\.com/webhookb2/[^\s\"'<>]+"),
+    shape(
+        "teams-webhook",
+        "webhookb2 incomingwebhook",
+        r"https://[A-Za-z0-9.-]+\.webhook\.office\.com/webhookb2/[^\s\"'<>]+",
+    ),
     shape("newrelic-key", "nrjs- nrii- nrak- nraa-", _L + r"NR(?:JS|II|AK|AA)-[A-Za-z0-9-]{19,40}"),
     shape("notion-token", "ntn_", _L + r"ntn_\d{11}[A-Za-z0-9]{35}"),
     shape("notion-token", "secret_", _L + r"secret_[A-Za-z0-9]{43}" + _R, needs_digit=True),
@@ -116,16 +155,20 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape("readme-key", "rdme_", _L + r"rdme_[a-z0-9]{70}"),
     shape("rubygems-key", "rubygems_", _L + r"rubygems_[a-f0-9]{48}"),
     shape("scalingo-token", "tk-us-", _L + r"tk-us-[\w-]{48}"),
-    shape("sendinblue-key", "xkeysib- xsmtpsib-",
-       r"x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}"),
+    shape(
+        "sendinblue-key", "xkeysib- xsmtpsib-", r"x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}"
+    ),
     shape("sentry-token", "sntrys_ sntryu_", r"sntrys_[A-Za-z0-9+/=_]{60,}|sntryu_[a-f0-9]{64}"),
     shape("settlemint-token", "sm_", _L + r"sm_(?:aat|pat|sat)_[A-Za-z0-9]{16}"),
     shape("shippo-token", "shippo_", r"shippo_(?:live|test)_[a-fA-F0-9]{40}"),
     shape("sourcegraph-token", "sgp_", _L + r"sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40}"),
     shape("square-token", "sq0", _L + r"sq0(?:atp|csp|idp)-[\w-]{22,60}"),
-    shape("stripe-key", "test_ live_",  # also Adyen client keys, Chargebee, GoCardless
-       r"(?<![A-Za-z0-9_])(?:test|live)_[A-Za-z0-9_=-]{30,48}(?![A-Za-z0-9_=-])",
-       needs_digit=True),
+    shape(
+        "stripe-key",
+        "test_ live_",  # also Adyen client keys, Chargebee, GoCardless
+        r"(?<![A-Za-z0-9_])(?:test|live)_[A-Za-z0-9_=-]{30,48}(?![A-Za-z0-9_=-])",
+        needs_digit=True,
+    ),
     shape("twilio-key", "sk", _L + r"SK[0-9a-fA-F]{32}" + _R),
     shape("typeform-token", "tfp_", _L + r"tfp_[A-Za-z0-9_.=-]{59}"),
     shape("vault-token", "s.", _L + r"s\.[A-Za-z0-9]{24}" + _R, needs_digit=True),
@@ -135,40 +178,130 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
 
 # Providers whose keys have no prefix of their own: a value beside the provider's name is a key.
 KEYWORD_PROVIDERS: tuple[str, ...] = tuple(
-    """
-    adafruit adobe adyen airtable algolia alibaba asana atlassian aws azure beamer bitbucket
-    bittrex braintree chargebee clickhouse cloudflare codecov cohere co_api_key coinbase
-    confluence confluent contentful contribsys datadog db_passwd db_password
-    database_password databricks digitalocean discord dnkey doppler droneci dropbox
-    dynatrace easypost etsy facebook fastly finicity finnhub flickr flutterwave gitter
-    gocardless grafana harness heroku hubspot intercom jfrog jira kraken kucoin
-    launchdarkly linear linkedin linked_in linked-in lob looker mailchimp mailgun mapbox
-    mattermost meraki messagebird message_bird message-bird netlify newrelic new_relic
-    new-relic nytimes okta pagerduty plaid privateai private_ai private-ai pulumi rapidapi
-    sendbird sendinblue sentry snyk sonar sourcegraph squarespace sumo telegram terraform
-    travis twilio twitch twitter typeform yandex zendesk
-    """.split()
+    [
+        "adafruit",
+        "adobe",
+        "adyen",
+        "airtable",
+        "algolia",
+        "alibaba",
+        "asana",
+        "atlassian",
+        "aws",
+        "azure",
+        "beamer",
+        "bitbucket",
+        "bittrex",
+        "braintree",
+        "chargebee",
+        "clickhouse",
+        "cloudflare",
+        "codecov",
+        "cohere",
+        "co_api_key",
+        "coinbase",
+        "confluence",
+        "confluent",
+        "contentful",
+        "contribsys",
+        "datadog",
+        "db_passwd",
+        "db_password",
+        "database_password",
+        "databricks",
+        "digitalocean",
+        "discord",
+        "dnkey",
+        "doppler",
+        "droneci",
+        "dropbox",
+        "dynatrace",
+        "easypost",
+        "etsy",
+        "facebook",
+        "fastly",
+        "finicity",
+        "finnhub",
+        "flickr",
+        "flutterwave",
+        "gitter",
+        "gocardless",
+        "grafana",
+        "harness",
+        "heroku",
+        "hubspot",
+        "intercom",
+        "jfrog",
+        "jira",
+        "kraken",
+        "kucoin",
+        "launchdarkly",
+        "linear",
+        "linkedin",
+        "linked_in",
+        "linked-in",
+        "lob",
+        "looker",
+        "mailchimp",
+        "mailgun",
+        "mapbox",
+        "mattermost",
+        "meraki",
+        "messagebird",
+        "message_bird",
+        "message-bird",
+        "netlify",
+        "newrelic",
+        "new_relic",
+        "new-relic",
+        "nytimes",
+        "okta",
+        "pagerduty",
+        "plaid",
+        "privateai",
+        "private_ai",
+        "private-ai",
+        "pulumi",
+        "rapidapi",
+        "sendbird",
+        "sendinblue",
+        "sentry",
+        "snyk",
+        "sonar",
+        "sourcegraph",
+        "squarespace",
+        "sumo",
+        "telegram",
+        "terraform",
+        "travis",
+        "twilio",
+        "twitch",
+        "twitter",
+        "typeform",
+        "yandex",
+        "zendesk",
+    ]
 )
+
+
+_Trie = dict[str, "_Trie"]
 
 
 def _trie_regex(words: Iterable[str]) -> str:
     """One regex alternation shaped as a trie, so a position fails after one character."""
-    trie: dict[str, dict[str, object]] = {}
+    trie: _Trie = {}
     for word in words:
-        node: dict[str, object] = trie
+        node = trie
         for char in word:
-            node = node.setdefault(char, {})  # type: ignore[assignment]
+            node = node.setdefault(char, {})
         node[""] = {}
 
-    def build(node: dict[str, object]) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]  # type: ignore[arg-type]
+    def build(node: _Trie) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            return "(?:" + body + ")?"
-        return body
+        return "(?:" + body + ")?" if "" in node else body
 
     return build(trie)
 
@@ -188,7 +321,9 @@ class Prefilter:
                 owners.setdefault(anchor.lower(), set()).add(index)
         # A hit on a longer anchor also stands for every anchor inside it ("sk-ant-" holds "sk").
         closed = {
-            anchor: frozenset(i for other, found in owners.items() if other in anchor for i in found)
+            anchor: frozenset(
+                i for other, found in owners.items() if other in anchor for i in found
+            )
             for anchor in owners
         }
         # Longest first at each position: the lookahead reports one anchor per start position,
