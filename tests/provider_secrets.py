@@ -318,4 +318,7 @@ NAMED_CONTEXTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("php", "'{name}_key' => '{s}',", ()),
     ("header", "Authorization: {scheme} {s}", ()),
     ("query", "POST https://api.example.com/hook?api_key={s}&retry=1", ("api.example.com/hook",)),
+    ("go", '{name}Token := "{s}"', ()),
+    ("xml", "<{name}ApiKey>{s}</{name}ApiKey>", ()),
+    ("generic", "client_access = {s}", ()),
 )

@@ -79,6 +79,10 @@ KEYWORD_FORMS = (
     '{{"{kw}_client_id": "{v}"}}',
     "{Kw} api key = {v}",
     'export {KW}_TOKEN="{v}"',
+    '{kw}Token := "{v}"',
+    "<{kw}Key>{v}</{kw}Key>",
+    "{kw}_client_id ::= '{v}'",
+    '{kw}Secret ||= "{v}"',
 )
 
 

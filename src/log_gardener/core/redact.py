@@ -579,9 +579,44 @@ def _key_kind(key: str, extra_keys: frozenset[str]) -> str | None:
         or words[-1] == "pass"  # smtp_pass, db_pass
         or pairs & _KEY_PAIRS
         or any(word in _STRONG_WORDS or word.endswith(_STRONG_SUFFIXES) for word in words)
+        or _provider_key(words, pairs)
     ):
         return "password"
     return None
+
+
+# A provider's name and a credential word: adafruitKey, SENTRY_DSN, messageBirdKey, asanaClientId.
+_PROVIDER_WORDS = frozenset(word.replace("_", "").replace("-", "") for word in KEYWORD_PROVIDERS)
+_PROVIDER_KEY_ENDS = frozenset(
+    {"key", "token", "secret", "apikey", "pat", "pass", "pw", "sid", "auth", "dsn", "credential"}
+)
+_ID_OWNERS = frozenset({"client", "app", "application", "account", "access"})
+
+
+def _provider_key(words: list[str], pairs: set[tuple[str, str]]) -> bool:
+    last = words[-1]
+    credential = last in _PROVIDER_KEY_ENDS or (
+        last == "id" and len(words) > 1 and words[-2] in _ID_OWNERS
+    )
+    if not credential:
+        return False
+    names = set(words) | {first + second for first, second in pairs}
+    return not names.isdisjoint(_PROVIDER_WORDS)
+
+
+# gitleaks' generic rule: a key word of these and a random-looking value.
+_GENERIC_KEY_WORDS = frozenset({"key", "auth", "credential", "creds", "access", "api"})
+
+
+def _generic_secret(key: str, value: str) -> bool:
+    words = _key_words(key)
+    if _GENERIC_KEY_WORDS.isdisjoint(words) or any(w in _NOT_SECRET_WORDS for w in words):
+        return False
+    if len(value) < 16 or "://" in value or value.startswith(("/", "$", "%", "{")):
+        return False
+    has_digit = any(char.isdigit() for char in value)
+    has_alpha = any(char.isalpha() for char in value)
+    return has_digit and has_alpha and _entropy(value) >= 3.5
 
 
 _KEY_HINT = (
@@ -605,7 +640,7 @@ def _key_value_pattern(extra_keys: frozenset[str]) -> re.Pattern[str]:
         + quoted_key
         + "|"
         + bare_key
-        + r")[ \t]*(?P<sep>=>|:=|[:=])[ \t]*(?:"
+        + r")[ \t]*(?P<sep>=>|:{1,3}=|\|\|=|\?=|[:=])[ \t]*(?:"
         + _QUOTED_VALUE
         + "|"
         + _OPEN_VALUE
@@ -646,7 +681,10 @@ def _key_value_spans(
             continue  # user:password@host: url-credentials covers exactly the userinfo
         kind = _key_kind(key, extra)
         if kind is None:
-            continue
+            loose_value = found["qval"] if found["qval"] is not None else found["bval"]
+            if loose_value is None or not _generic_secret(key, loose_value):
+                continue
+            kind = "password"
         if found["open"] is not None:
             covered = _balanced_end(shadow, found.start("open"))
             yield _Span(found.start("open"), covered, kind)
@@ -810,7 +848,7 @@ _KEYWORD_VALUE = re.compile(
     r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))(?i:"
     + "|".join(re.escape(word) for word in sorted(KEYWORD_PROVIDERS, key=len, reverse=True))
     + r")[\w.$-]{0,30}(?:[ \t]+[A-Za-z][\w.-]{0,20}){0,2}(?:\\?[\"'])?\]?[ \t]{0,3}"
-    r"(?:=>|:=|\?=|=|:)[ \t\"'`=]{0,5}(?P<value>[A-Za-z0-9_.+/=~:$%|-]{10,300})"
+    r"(?:=>|:{1,3}=|\|\|=|\?=|=|:)[ \t\"'`=]{0,5}(?P<value>[A-Za-z0-9_.+/=~:$%|-]{10,300})"
 )
 _DATE_OR_VERSION = re.compile(r"\d{4}-\d\d-\d\d|v?\d+(?:\.\d+)+\Z|\d+(?:[.:]\d+)*\Z")
 
