@@ -166,6 +166,8 @@ ORDINARY = (
     "key-value store miss for pat.profile and sat.config",
     "s.example.com resolved; pk.cache warm; sl.cluster healthy",
     "Sentry event sent: level=error release=1.4.2",
+    "AuthException: Token123 rejected by upstream",
+    "kind: Deployment\ndata:\n  replicas: 3",
     "twitter: rate limited, next window at 2024-05-01T10:15:00Z",
     "linear backoff enabled for jira sync (max 5)",
     "Loaded 12 plugins from /usr/lib/app/plugins version 3.11.4",
@@ -290,6 +292,14 @@ CONTEXT_FORMS = [
     ),
     ("python-env", f'os.environ["DB_PASSWORD"] = "{PW}"', ()),
     ("set-property", f'props.setProperty("mail.smtp.password", "{PW}")', ()),
+    ("go-assign", f'dbPassword := "{PW}"', ("dbPassword :=",)),
+    ("k8s-secret-yaml", f"kind: Secret\ndata:\n  dsn-url: {PW}==\n", ("kind: Secret", "dsn-url:")),
+    (
+        "k8s-secret-json",
+        f'{{"kind": "Secret", "data": {{"conn": "{PW}=="}}}}',
+        ('"kind": "Secret"',),
+    ),
+    ("k8s-secret-escaped", f"kind: Secret\\ndata:\\n  conn: {PW}\\n", ("kind: Secret",)),
 ]
 
 

@@ -536,6 +536,9 @@ _NOT_SECRET_WORDS = frozenset(
         "status",
         "required",
         "enabled",
+        "exception",  # AuthException: ... is a message, not a value
+        "error",
+        "failure",
     ]
 )
 _PHONE_KEYS = frozenset({"phone", "mobile", "msisdn", "tel", "telephone", "phonenumber", "cell"})
@@ -950,9 +953,42 @@ def _pair_finder(shadow: str) -> Iterator[_Span]:
                 yield _Span(found.start("value"), found.end("value"), kind)
 
 
+# A Kubernetes Secret manifest (YAML, or JSON, also with escaped newlines): every value under it
+# that looks like base64 is the secret's data, whatever its key is called.
+_K8S_SECRET = re.compile(r"\bkind\\?[\"']?[ \t]*:[ \t]*\\?[\"']?Secret\b")
+_K8S_VALUES = (
+    re.compile(
+        r"(?:^|\n|\\n)[ \t]+[\w.-]{1,253}:[ \t]*(?P<q>[\"']?)(?P<value>[A-Za-z0-9+/]{4,}={0,3})"
+        r"(?P=q)[ \t]*(?=$|\n|\\[nr])"
+    ),
+    re.compile(
+        r"(?P<q>\\?\")[\w.-]{1,253}(?P=q)[ \t]*:[ \t]*(?P=q)"
+        r"(?P<value>[A-Za-z0-9+/]{4,}={0,3})(?P=q)"
+    ),
+)
+
+
+def _k8s_secret_finder(shadow: str) -> Iterator[_Span]:
+    if "Secret" not in shadow or not _K8S_SECRET.search(shadow):
+        return
+    for pattern in _K8S_VALUES:
+        for found in pattern.finditer(shadow):
+            value = found["value"]
+            mixed = not value.islower() and not value.isupper()
+            if len(value) < 8:
+                continue
+            if any(char.isdigit() for char in value) or "=" in value or mixed:
+                yield _Span(found.start("value"), found.end("value"), "k8s-secret")
+
+
 @lru_cache(maxsize=32)
 def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
-    finders: list[_Finder] = [_format_finder, _cli_credentials_finder, _pair_finder]
+    finders: list[_Finder] = [
+        _format_finder,
+        _cli_credentials_finder,
+        _pair_finder,
+        _k8s_secret_finder,
+    ]
     extra_keys = frozenset("".join(_key_words(key)) for key in policy.extra_keys)
     key_value = _key_value_pattern(extra_keys)
     finders += [
