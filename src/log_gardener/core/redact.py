@@ -910,7 +910,16 @@ _MYSQL_FAMILY = re.compile(r"\bmysql(?:dump|admin|import)?\b|\bmariadb\b")
 _LOGIN = re.compile(r"\blogin\b[^\n]*(?<![\w-])-u\b|(?<![\w-])-u\b[^\n]*\blogin\b")
 
 
+# ``nuget setapikey KEY``, ``npm config set //registry/:_authToken TOKEN``
+_CLI_SECRET_ARGUMENT = re.compile(
+    r"(?i:\bsetapikey|:_auth(?:token)?|\bnpm[ \t]+(?:config[ \t]+)?set[ \t]+_auth(?:token)?)"
+    r"[ \t]+(?P<q>[\"']?)(?P<value>[^\s\"'\\]{4,})(?P=q)"
+)
+
+
 def _cli_credentials_finder(shadow: str) -> Iterator[_Span]:
+    for found in _CLI_SECRET_ARGUMENT.finditer(shadow):
+        yield _Span(found.start("value"), found.end("value"), "password")
     if "-" not in shadow:
         return
     for found in _CLI_USER.finditer(shadow):

@@ -114,7 +114,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape(
         "freemius-key",
         "sk_",
-        r"(?<![A-Za-z0-9_])sk_[A-Za-z0-9!#$%&()*+\-./:;<=>?@\[\]^_`{|}~]{29}(?![A-Za-z0-9])",
+        r"(?<![A-Za-z0-9_])sk_\S{29}(?![A-Za-z0-9])",
         needs_digit=True,
     ),
     shape("gitlab-session", "_gitlab_session=", r"_gitlab_session=[0-9a-z]{32}"),
