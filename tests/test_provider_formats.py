@@ -293,7 +293,11 @@ CONTEXT_FORMS = [
     ("python-env", f'os.environ["DB_PASSWORD"] = "{PW}"', ()),
     ("set-property", f'props.setProperty("mail.smtp.password", "{PW}")', ()),
     ("nuget-setapikey", f"nuget setapikey {PW} -source https://nuget.example.com", ("-source",)),
-    ("npm-config-set", f"npm config set //registry.npmjs.org/:_authToken {PW}", ("npm config set",)),
+    (
+        "npm-config-set",
+        f"npm config set //registry.npmjs.org/:_authToken {PW}",
+        ("npm config set",),
+    ),
     ("go-assign", f'dbPassword := "{PW}"', ("dbPassword :=",)),
     ("k8s-secret-yaml", f"kind: Secret\ndata:\n  dsn-url: {PW}==\n", ("kind: Secret", "dsn-url:")),
     (
