@@ -292,6 +292,8 @@ BARE_CONTEXTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         'RuntimeError: call failed ({s})\\n  File "app/sync.py", line 41',
         ("RuntimeError: call failed", "app/sync.py"),
     ),
+    ("escaped-newline", "call failed:\\n{s}\\n  at main.go:12", ("call failed:", "at main.go:12")),
+    ("tab", "token\t{s}\tok", ("ok",)),
     (
         "json",
         '{{"message": "sync failed", "detail": "got {s} back", "code": 7}}',

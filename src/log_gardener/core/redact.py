@@ -192,7 +192,7 @@ _SHAPES: tuple[Format, ...] = (
     ),
     shape("gcp-api-key", "aiza", r"AIza[0-9A-Za-z_-]{30,60}"),
     shape("google-oauth-token", "ya29.", r"ya29\.[0-9A-Za-z_.~+/-]{20,}"),
-    shape("google-oauth-token", "1//0", r"(?<![\w/])1//0[0-9A-Za-z_-]{30,}"),
+    shape("google-oauth-token", "1//0", r"(?:(?<![\w/])|(?<=\\[nrt]))1//0[0-9A-Za-z_-]{30,}"),
     shape("google-oauth-token", "gocspx-", r"GOCSPX-[0-9A-Za-z_-]{20,}"),
     shape(
         "slack-webhook",
@@ -206,7 +206,7 @@ _SHAPES: tuple[Format, ...] = (
     shape("anthropic-key", "sk-ant-", r"sk-ant-[A-Za-z0-9_-]{20,}"),
     shape("openai-key", "sk-", r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}"),
     shape("openai-key", "t3blbkfj", r"sk-[A-Za-z0-9_-]{10,}T3BlbkFJ[A-Za-z0-9_-]{10,}"),
-    shape("openai-key", "sk-", r"(?<![\w-])sk-[A-Za-z0-9]{32,}"),
+    shape("openai-key", "sk-", r"(?:(?<![\w-])|(?<=\\[nrt]))sk-[A-Za-z0-9]{32,}"),
     shape("npm-token", "npm_", r"npm_[A-Za-z0-9]{30,}"),
     shape("pypi-token", "pypi-ag", r"pypi-Ag[A-Za-z0-9_-]{40,}"),
     # newer GitLab tokens carry dotted suffixes ("glpat-<body>.01.<crc>")
@@ -228,7 +228,7 @@ _SHAPES: tuple[Format, ...] = (
         "/api/webhooks/",
         r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]+",
     ),
-    shape("telegram-token", ":aa", r"(?<!\d)\d{5,16}:AA[0-9A-Za-z_-]{33}"),
+    shape("telegram-token", ":aa", r"(?:(?<![\d])|(?<=\\[nrt]))\d{5,16}:AA[0-9A-Za-z_-]{33}"),
     shape("jwt", "eyj", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,3}"),
 )
 
@@ -848,7 +848,7 @@ _PREFILTER = Prefilter.build([*(fmt.anchors for fmt in _FORMATS), KEYWORD_PROVID
 # A provider's name, the rest of a key name (or two more words), a separator, and a value:
 # "ADAFRUIT_KEY=...", "sentry.auth_token: ...", "'mailgun_key' => ...", "Twitter API secret = ...".
 _KEYWORD_VALUE = re.compile(
-    r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z]))(?i:"
+    r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z])|(?<=\\[nrt]))(?i:"
     + "|".join(re.escape(word) for word in sorted(KEYWORD_PROVIDERS, key=len, reverse=True))
     + r")[\w.$-]{0,30}(?:[ \t]+[A-Za-z][\w.-]{0,20}){0,2}(?:\\?[\"'])?\]?[ \t]{0,3}"
     r"(?:=>|:{1,3}=|\|\|=|\?=|=|:)[ \t\"'`=]{0,5}(?P<value>[A-Za-z0-9_.+/=~:$%|-]{10,300})"

@@ -18,8 +18,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Boundaries: a token begins where no letter or digit precedes it and ends where none follows.
-_L = r"(?<![A-Za-z0-9])"
+# Boundaries: a token begins where no letter or digit precedes it (or right after an escaped
+# newline or tab, "...\\npul-..." in a JSON-escaped traceback) and ends where none follows.
+_L = r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))"
 _R = r"(?![A-Za-z0-9])"
 _HEX = "[a-f0-9]"
 
