@@ -619,7 +619,16 @@ def _generic_secret(key: str, value: str) -> bool:
         return False
     has_digit = any(char.isdigit() for char in value)
     has_alpha = any(char.isalpha() for char in value)
-    return has_digit and has_alpha and _entropy(value) >= 3.5
+    return has_digit and has_alpha and not _wordy(value) and _entropy(value) >= 3.5
+
+
+def _wordy(value: str) -> bool:
+    """Made of words and numbers ("orders.created.v2", "uploads/2024/05/report.png"): every
+    part is letters alone, digits alone or short; a random token mixes them within a part."""
+    parts = [part for part in re.split(r"[./_:-]+", value) if part]
+    return len(parts) > 1 and all(
+        part.isalpha() or part.isdigit() or len(part) <= 3 for part in parts
+    )
 
 
 _KEY_HINT = (
@@ -861,6 +870,8 @@ def _keyword_value_ok(value: str) -> bool:
         return False
     if _DATE_OR_VERSION.match(value):
         return len(value) >= 15 and value.isdigit()  # a long number is an id or a key
+    if _wordy(value):
+        return False
     has_digit = any(char.isdigit() for char in value)
     has_alpha = any(char.isalpha() for char in value)
     mixed = any(char.isupper() for char in value) and any(char.islower() for char in value)
