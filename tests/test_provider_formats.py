@@ -318,3 +318,13 @@ def test_context_forms(form: str, text: str, kept: tuple[str, ...]) -> None:
     assert PW not in out and TOKEN not in out, f"{form}: leaked: {out!r}"
     for part in kept:
         assert part in out, f"{form}: {part!r} over-redacted: {out!r}"
+
+
+def test_docs_list_every_provider() -> None:
+    """docs/security.md has one line per format and per provider name."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "security.md").read_text("utf-8")
+    missing = [f.kind for f in PROVIDER_FORMATS if f"`{f.kind}` |" not in doc]
+    missing += [k for k in KEYWORD_PROVIDERS if f"| {k} |" not in doc]
+    assert missing == []
