@@ -857,9 +857,9 @@ _PREFILTER = Prefilter.build([*(fmt.anchors for fmt in _FORMATS), KEYWORD_PROVID
 # A provider's name, the rest of a key name (or two more words), a separator, and a value:
 # "ADAFRUIT_KEY=...", "sentry.auth_token: ...", "'mailgun_key' => ...", "Twitter API secret = ...".
 _KEYWORD_VALUE = re.compile(
-    r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z])|(?<=\\[nrt]))(?i:"
+    r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z])|(?<=\\[nrt]))(?P<name>(?i:"
     + "|".join(re.escape(word) for word in sorted(KEYWORD_PROVIDERS, key=len, reverse=True))
-    + r")[\w.$-]{0,30}(?:[ \t]+[A-Za-z][\w.-]{0,20}){0,2}(?:\\?[\"'])?\]?[ \t]{0,3}"
+    + r")[\w.$-]{0,30}(?:[ \t]+[A-Za-z][\w.-]{0,20}){0,2})(?:\\?[\"'])?\]?[ \t]{0,3}"
     r"(?:=>|:{1,3}=|\|\|=|\?=|=|:)[ \t\"'`=]{0,5}(?P<value>[A-Za-z0-9_.+/=~:$%|-]{10,300})"
 )
 _DATE_OR_VERSION = re.compile(r"\d{4}-\d\d-\d\d|v?\d+(?:\.\d+)+\Z|\d+(?:[.:]\d+)*\Z")
@@ -878,10 +878,27 @@ def _keyword_value_ok(value: str) -> bool:
     return (has_digit and has_alpha) or (mixed and len(value) >= 16)
 
 
+# Names beside a provider's name that say the value is not a credential: aws_request_id,
+# sentry_environment, slack_channel.  ("client id", "access id" are credentials.)
+_NOT_CREDENTIAL_NAMES = _NOT_SECRET_WORDS | frozenset(
+    "region zone request trace span event user users project org bucket arn host port release"
+    " environment env channel team workspace ids".split()
+)
+
+
+def _keyword_name_ok(name: str) -> bool:
+    words = _key_words(name)
+    if any(word in _STRONG_WORDS or word.endswith(_STRONG_SUFFIXES) for word in words):
+        return True
+    if words and words[-1] == "id" and len(words) > 2 and words[-2] not in _ID_OWNERS:
+        return False  # "discord_id" and "discord_client_id" are keys; "discord_user_id" is not
+    return _NOT_CREDENTIAL_NAMES.isdisjoint(words)
+
+
 def _keyword_spans(shadow: str) -> Iterator[_Span]:
     for found in _KEYWORD_VALUE.finditer(shadow):
         value = found["value"].rstrip(".,;:|")
-        if _keyword_value_ok(value):
+        if _keyword_value_ok(value) and _keyword_name_ok(found["name"]):
             start = found.start("value")
             yield _Span(start, start + len(value), "password")
 
