@@ -881,8 +881,29 @@ def _keyword_value_ok(value: str) -> bool:
 # Names beside a provider's name that say the value is not a credential: aws_request_id,
 # sentry_environment, slack_channel.  ("client id", "access id" are credentials.)
 _NOT_CREDENTIAL_NAMES = _NOT_SECRET_WORDS | frozenset(
-    "region zone request trace span event user users project org bucket arn host port release"
-    " environment env channel team workspace ids".split()
+    [
+        "region",
+        "zone",
+        "request",
+        "trace",
+        "span",
+        "event",
+        "user",
+        "users",
+        "project",
+        "org",
+        "bucket",
+        "arn",
+        "host",
+        "port",
+        "release",
+        "environment",
+        "env",
+        "channel",
+        "team",
+        "workspace",
+        "ids",
+    ]
 )
 
 
