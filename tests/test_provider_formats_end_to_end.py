@@ -3,9 +3,9 @@ fake GitHub, and every published thing checked (issue titles, bodies, comments, 
 commit message, every committed file with ``state.json``, the report, the job summary, outputs
 and stdout).
 
-Each provider gets its own service, so its own problem, issue and title, with three entries:
-the secret alone, and twice the same message in which the secret is the only variable (so the
-template's one variable is the secret).  Keyword providers get their value beside their name.
+Each provider gets its own service, so its own problem, issue and title, with four entries:
+the secret alone, twice the same message in which the secret is the only variable (so the
+template's one variable is the secret), and the secret beside a key name.  Keyword providers get their value beside their name.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ _ROTATE = str.maketrans("0123456789abcdefABCDEF", "1234567890bcdefaBCDEFA")
 def _cases() -> list[tuple[str, list[str], list[str]]]:
     """(service, the entries' texts, the secrets none of which may be published)."""
     cases = []
-    for index, (_, secret) in enumerate(SHAPE_SAMPLES):
+    for index, (provider, secret) in enumerate(SHAPE_SAMPLES):
         other = secret[:-8] + secret[-8:].translate(_ROTATE)
-        texts = [secret, f"auth failed for {secret}", f"auth failed for {other}"]
+        named = f"config {provider.split('-')[0].upper()}_TOKEN={secret} loaded"
+        texts = [secret, f"auth failed for {secret}", f"auth failed for {other}", named]
         cases.append((f"p{index}", texts, [secret, other]))
     for index, (provider, value) in enumerate(KEYWORD_SAMPLES):
         texts = [f"{provider.upper()}_API_KEY={value}", f"config {provider}.secret: {value} loaded"]
