@@ -924,6 +924,13 @@ def _keyword_spans(shadow: str) -> Iterator[_Span]:
             yield _Span(start, start + len(value), "password")
 
 
+def _random_enough(token: str) -> bool:
+    if any(char.isdigit() for char in token):
+        return True
+    mixed = any(char.isupper() for char in token) and any(char.islower() for char in token)
+    return mixed and len(token) >= 20
+
+
 def _format_finder(shadow: str) -> Iterator[_Span]:
     """Provider formats by shape: only those whose anchors the one-pass prefilter saw run."""
     for index in sorted(_PREFILTER.candidates(shadow)):
@@ -933,7 +940,7 @@ def _format_finder(shadow: str) -> Iterator[_Span]:
         fmt = _FORMATS[index]
         pattern = _FORMAT_PATTERNS[index]
         for found in pattern.finditer(shadow):
-            if fmt.needs_digit and not any(char.isdigit() for char in found.group()):
+            if fmt.needs_random and not _random_enough(found.group()):
                 continue
             yield _Span(found.start(), _path_segment_end(shadow, pattern, found), fmt.kind)
 

@@ -30,11 +30,13 @@ class Format:
     kind: str  # becomes [REDACTED:<kind>]
     anchors: tuple[str, ...]  # lowercase literals, one of which every match contains
     regex: str
-    needs_digit: bool = False  # reject a match without a digit (shapes that a word could take)
+    # For shapes an identifier could take ("test_user_can_login..."): a match needs a digit, or
+    # both cases and 20 characters, to count.
+    needs_random: bool = False
 
 
-def shape(kind: str, anchors: str, regex: str, *, needs_digit: bool = False) -> Format:
-    return Format(kind, tuple(anchors.split()), regex, needs_digit)
+def shape(kind: str, anchors: str, regex: str, *, needs_random: bool = False) -> Format:
+    return Format(kind, tuple(anchors.split()), regex, needs_random)
 
 
 # One line per provider (or token family), grouped by provider name.  Keep the anchors literal
@@ -48,7 +50,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape("1password-token", "ops_eyj", r"ops_eyJ[A-Za-z0-9+/_-]{60,}={0,3}"),
     shape("adobe-client-secret", "p8e-", _L + r"p8e-[A-Za-z0-9]{32}" + _R),
     shape("adyen-key", "aqe", _L + r"AQE[a-z0-9]{5,}\.[A-Za-z0-9_=-]{50,80}"),
-    shape("alibaba-access-key", "ltai", _L + r"LTAI[A-Za-z0-9]{12,30}" + _R, needs_digit=True),
+    shape("alibaba-access-key", "ltai", _L + r"LTAI[A-Za-z0-9]{20}" + _R),
     shape(
         "ansible-vault",
         "$ansible_vault",
@@ -78,7 +80,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
         "braintree-key",
         "production_ sandbox_",
         _L + r"(?:production|sandbox)_[a-z0-9]{8}_[a-z0-9]{16}" + _R,
-        needs_digit=True,
+        needs_random=True,
     ),
     shape("castai-key", "castai_v1_", r"castai_v1_[A-Za-z0-9]{64}_[A-Za-z0-9]{8}"),
     shape("chieftools-token", "ctp_ cto_ ctr_", _L + r"ct[por]_[A-Za-z0-9]{30,248}"),
@@ -116,7 +118,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
         "freemius-key",
         "sk_",
         r"(?<![A-Za-z0-9_])sk_\S{29}(?![A-Za-z0-9])",
-        needs_digit=True,
+        needs_random=True,
     ),
     shape("gitlab-session", "_gitlab_session=", r"_gitlab_session=[0-9a-z]{32}"),
     shape("grafana-token", "eyjrijoi", r"eyJrIjoi[A-Za-z0-9]{40,400}={0,3}"),
@@ -146,7 +148,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     ),
     shape("newrelic-key", "nrjs- nrii- nrak- nraa-", _L + r"NR(?:JS|II|AK|AA)-[A-Za-z0-9-]{19,40}"),
     shape("notion-token", "ntn_", _L + r"ntn_\d{11}[A-Za-z0-9]{35}"),
-    shape("notion-token", "secret_", _L + r"secret_[A-Za-z0-9]{43}" + _R, needs_digit=True),
+    shape("notion-token", "secret_", _L + r"secret_[A-Za-z0-9]{43}" + _R, needs_random=True),
     shape("octopus-deploy-key", "api-", _L + r"API-[A-Z0-9]{26}" + _R),
     shape("openshift-token", "sha256~", r"sha256~[\w-]{43}"),
     shape("perplexity-key", "pplx-", _L + r"pplx-[A-Za-z0-9]{48}"),
@@ -174,12 +176,12 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
         "stripe-key",
         "test_ live_",  # also Adyen client keys, Chargebee, GoCardless
         r"(?<![A-Za-z0-9_])(?:test|live)_[A-Za-z0-9_=-]{30,48}(?![A-Za-z0-9_=-])",
-        needs_digit=True,
+        needs_random=True,
     ),
     shape("twilio-key", "sk", _L + r"SK[0-9a-fA-F]{32}" + _R),
     shape("twitter-bearer-token", "aaaaaaaaaa", r"A{22}[A-Za-z0-9%]{60,120}"),
     shape("typeform-token", "tfp_", _L + r"tfp_[A-Za-z0-9_.=-]{59}"),
-    shape("vault-token", "s.", _L + r"s\.[A-Za-z0-9]{24}" + _R, needs_digit=True),
+    shape("vault-token", "s.", _L + r"s\.[A-Za-z0-9]{24}" + _R, needs_random=True),
     shape("yandex-token", "t1.", _L + r"t1\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2}"),
     shape("yandex-key", "aqvn", _L + r"AQVN[A-Za-z0-9_-]{35,38}"),
 )
