@@ -875,7 +875,10 @@ def _keyword_value_ok(value: str) -> bool:
     has_digit = any(char.isdigit() for char in value)
     has_alpha = any(char.isalpha() for char in value)
     mixed = any(char.isupper() for char in value) and any(char.islower() for char in value)
-    return (has_digit and has_alpha) or (mixed and len(value) >= 16)
+    if (has_digit and has_alpha) or (mixed and len(value) >= 16):
+        return True
+    # letters alone: a random key (a one-case alphabet) rather than a word, by its entropy
+    return value.isalpha() and len(value) >= 14 and _entropy(value) >= 3.4
 
 
 # Names beside a provider's name that say the value is not a credential: aws_request_id,
