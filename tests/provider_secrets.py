@@ -134,6 +134,7 @@ SHAPE_SAMPLES: tuple[tuple[str, str], ...] = (
     ("newrelic-browser-key", _j("NR", "JS-", rand(19, HEX))),
     ("notion-token", _j("nt", "n_", rand(11, DIGITS), rand(35))),
     ("notion-integration-secret", _j("sec", "ret_", rand(43))),
+    ("nuget-api-key", _j("oy", "2", rand(43, LOWNUM))),
     ("octopus-deploy-key", _j("AP", "I-", rand(26, UPNUM))),
     ("openshift-token", _j("sha256", "~", rand(43))),
     ("perplexity-key", _j("pp", "lx-", rand(48))),

@@ -304,6 +304,12 @@ CONTEXT_FORMS = [
         f"npm config set //registry.npmjs.org/:_authToken {PW}",
         ("npm config set",),
     ),
+    (
+        "nuget-push-positional",
+        f"nuget push app.1.0.nupkg {PW} -Source https://x.example.com",
+        ("nuget push app.1.0.nupkg", "-Source"),
+    ),
+    ("dotnet-nuget-k", f"dotnet nuget push app.nupkg -k {PW} -s feed", ("-s feed",)),
     ("go-assign", f'dbPassword := "{PW}"', ("dbPassword :=",)),
     ("k8s-secret-yaml", f"kind: Secret\ndata:\n  dsn-url: {PW}==\n", ("kind: Secret", "dsn-url:")),
     (

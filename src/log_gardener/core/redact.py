@@ -976,9 +976,20 @@ _CLI_SECRET_ARGUMENT = re.compile(
 )
 
 
+# ``nuget push pkg.nupkg KEY`` (the key as the second argument), ``dotnet nuget push pkg -k KEY``
+_NUGET_PUSH_KEY = re.compile(
+    r"(?i:\bnuget(?:\.exe)?[ \t]+push)[ \t]+[^\s\"'-]\S*[ \t]+(?P<q>[\"']?)"
+    r"(?P<value>[^\s\"'\\-][^\s\"'\\]{7,})(?P=q)"
+)
+_NUGET_K = re.compile(
+    r"(?i:\bnuget\b)[^\n]*?(?<![\w-])-k[ \t]+(?P<q>[\"']?)(?P<value>[^\s\"'\\]{4,})(?P=q)"
+)
+
+
 def _cli_credentials_finder(shadow: str) -> Iterator[_Span]:
-    for found in _CLI_SECRET_ARGUMENT.finditer(shadow):
-        yield _Span(found.start("value"), found.end("value"), "password")
+    for pattern in (_CLI_SECRET_ARGUMENT, _NUGET_PUSH_KEY, _NUGET_K):
+        for found in pattern.finditer(shadow):
+            yield _Span(found.start("value"), found.end("value"), "password")
     if "-" not in shadow:
         return
     for found in _CLI_USER.finditer(shadow):

@@ -149,6 +149,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape("newrelic-key", "nrjs- nrii- nrak- nraa-", _L + r"NR(?:JS|II|AK|AA)-[A-Za-z0-9-]{19,40}"),
     shape("notion-token", "ntn_", _L + r"ntn_\d{11}[A-Za-z0-9]{35}"),
     shape("notion-token", "secret_", _L + r"secret_[A-Za-z0-9]{43}" + _R, needs_random=True),
+    shape("nuget-api-key", "oy2", _L + r"oy2[a-z0-9]{43}" + _R),
     shape("octopus-deploy-key", "api-", _L + r"API-[A-Z0-9]{26}" + _R),
     shape("openshift-token", "sha256~", r"sha256~[\w-]{43}"),
     shape("perplexity-key", "pplx-", _L + r"pplx-[A-Za-z0-9]{48}"),
