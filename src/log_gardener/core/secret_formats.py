@@ -102,7 +102,12 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape(
         "facebook-token", "eaa", _L + r"EAA[A-Za-z0-9]{20,}"
     ),  # page and user tokens; Square EAAA
-    shape("facebook-token", "| %7c", r"(?<![\d.])\d{15,16}(?:\||%7[Cc])[0-9A-Za-z_-]{27,40}" + _R),
+    shape(
+        "facebook-token",
+        "| %7c",
+        r"(?<![\d.])\d{15,16}(?:\||%7[Cc])(?=[\w-]{0,39}\d)(?=[\w-]{0,39}[A-Za-z])"
+        r"[0-9A-Za-z_-]{27,40}" + _R,
+    ),
     shape(
         "flutterwave-key",
         "flwseck flwpubk",
