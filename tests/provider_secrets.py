@@ -210,6 +210,14 @@ SHAPE_SAMPLES: tuple[tuple[str, str], ...] = (
     ("age-secret-key", _j("AGE-SECRET", "-KEY-1", rand(58, UPNUM))),
     ("telegram-bot-token", _j(rand(10, DIGITS), ":A", "A", rand(33))),
     ("jwt", _j("ey", "JhbGciOiJIUzI1NiJ9.", "ey", "J", rand(40), ".", rand(43))),
+    ("jwt-any-header", _j("ey", rand(30), ".", "ey", rand(40), ".", rand(43))),
+    ("sendgrid-key-one-part", _j("S", "G.", rand(66))),
+    ("telegram-bot-token-a", _j(rand(9, DIGITS), ":A", rand(34, LOWNUM))),
+    (
+        "slack-webhook-no-scheme",
+        _j("hooks.slack", ".com/services/T0", rand(8, UPNUM), "/B0", rand(8, UPNUM), "/", rand(24)),
+    ),
+    ("square-token-dashes", _j("EA", "AA", rand(20), "-", rand(20), "_", rand(10))),
 )
 
 # Providers found by name alone: (provider word, a value in the provider's alphabet).
@@ -244,6 +252,7 @@ KEYWORD_SAMPLES: tuple[tuple[str, str], ...] = (
     ("finicity", rand(20, LOWNUM)),
     ("finnhub", rand(20, LOWNUM)),
     ("flickr", rand(32, LOWNUM)),
+    ("freshbooks", rand(64, LOWNUM)),
     ("gitter", rand(40, LOWNUM)),
     ("gocardless", _j("live_", rand(40))),
     ("heroku", _uuid()),

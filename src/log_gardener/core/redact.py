@@ -197,7 +197,7 @@ _SHAPES: tuple[Format, ...] = (
     shape(
         "slack-webhook",
         "hooks.slack.com",
-        r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{10,}",
+        r"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{10,}",
     ),
     shape("slack-token", "xox", r"(?:xoxe\.)?xox[abposre]-[0-9A-Za-z-]{10,}"),
     shape("slack-token", "xapp-", r"xapp-\d-[A-Za-z0-9-]{10,}"),
@@ -218,6 +218,7 @@ _SHAPES: tuple[Format, ...] = (
     shape("gitlab-token", "gr1348941", r"GR1348941[0-9A-Za-z_-]{20,}"),
     shape("huggingface-token", "hf_ api_org_", r"(?:hf_|api_org_)[A-Za-z0-9]{30,}"),
     shape("sendgrid-key", "sg.", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{20,}"),
+    shape("sendgrid-key", "sg.", r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9=_.-]{66}(?![A-Za-z0-9])"),
     shape("shopify-token", "shpat_ shpca_ shppa_ shpss_", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
     shape("digitalocean-token", "doo_v1_ dop_v1_ dor_v1_", r"do[opr]_v1_[a-f0-9]{64}"),
     shape("vault-token", "hvs. hvb.", r"hv[sb]\.[A-Za-z0-9_-]{24,}"),
@@ -228,8 +229,17 @@ _SHAPES: tuple[Format, ...] = (
         "/api/webhooks/",
         r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]+",
     ),
-    shape("telegram-token", ":aa", r"(?:(?<![\d])|(?<=\\[nrt]))\d{5,16}:AA[0-9A-Za-z_-]{33}"),
+    shape(
+        "telegram-token", ":a", r"(?:(?<![\d])|(?<=\\[nrt]))\d{5,16}:A[0-9A-Za-z_-]{34}(?![\w-])"
+    ),
     shape("jwt", "eyj", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,3}"),
+    # any "ey" header and payload, as some encoders write them (slashes and backslashes too)
+    shape(
+        "jwt",
+        ".ey",
+        r"(?<![A-Za-z0-9])ey[A-Za-z0-9]{17,}\.ey[A-Za-z0-9/\\_-]{17,}"
+        r"\.(?:[A-Za-z0-9/\\_-]{10,}={0,2})?",
+    ),
 )
 
 _AUTH_SCHEME = re.compile(

@@ -100,7 +100,7 @@ PROVIDER_FORMATS: tuple[Format, ...] = (
     shape("dynatrace-token", "dt0c01.", r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
     shape("easypost-token", "ezak eztk", _L + r"EZ[AT]K[A-Za-z0-9]{54}" + _R),
     shape(
-        "facebook-token", "eaa", _L + r"EAA[A-Za-z0-9]{20,}"
+        "facebook-token", "eaa", _L + r"EAA[A-Za-z0-9_-]{20,}"
     ),  # page and user tokens; Square EAAA
     shape(
         "facebook-token",
@@ -240,6 +240,7 @@ KEYWORD_PROVIDERS: tuple[str, ...] = tuple(
         "finnhub",
         "flickr",
         "flutterwave",
+        "freshbooks",
         "gitter",
         "gocardless",
         "grafana",
