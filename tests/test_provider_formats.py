@@ -21,7 +21,7 @@ NO_IP = RedactionPolicy(ip_addresses=False)
 SCHEMES = ("Bearer", "Token", "SSWS", "GenieKey", "Splunk", "ApiKey", "Key", "OAuth")
 
 
-PUBLIC_NAMES = ("_gitlab_session=",)  # a cookie's name is not the secret
+PUBLIC_NAMES = ("_gitlab_session=", "hooks.slack.com")  # names and hosts are not the secret
 
 
 def fragments(secret: str) -> list[str]:
