@@ -38,6 +38,7 @@ class IngestCounts:
     duplicates: int
     malformed: int
     unknown_severity: int = 0
+    no_timestamp: int = 0  # read at their receiveTimestamp, else the window start
 
     @property
     def skipped(self) -> int:
@@ -83,10 +84,13 @@ class Ingestor:
             if glance is not None:
                 self._skip_below(glance)
                 return
-        record = raw if isinstance(raw, MalformedEntry) else normalize_entry(raw, line_no)
+        fallback = self.window.start if self.window is not None else None
+        record = raw if isinstance(raw, MalformedEntry) else normalize_entry(raw, line_no, fallback)
         if isinstance(record, MalformedEntry):
             self._malformed(record)
             return
+        if type(raw) is dict and raw.get("timestamp") is None:
+            self._no_timestamp(line_no, record)
         if record.severity_unknown:
             self._counts["unknown_severity"] += 1
             if len(self.warnings) < MALFORMED_EXAMPLES:
@@ -114,6 +118,16 @@ class Ingestor:
             glance.revision, glance.timestamp, glance.http_status, glance.message
         )
         self._counts["skipped_severity"] += 1
+
+    def _no_timestamp(self, line_no: int, record: LogRecord) -> None:
+        """Processed, never dropped, and said so; the cursor never moves for it (the sources
+        move it by ``timestamp`` alone)."""
+        self._counts["no_timestamp"] += 1
+        at = "its receiveTimestamp" if record.receive_timestamp else "the window start"
+        if len(self.warnings) < MALFORMED_EXAMPLES:
+            self.warnings.append(
+                MalformedEntry(line_no, f"no timestamp, read at {at}", record.insert_id)
+            )
 
     def _malformed(self, entry: MalformedEntry) -> None:
         self._counts["malformed"] += 1
@@ -150,5 +164,6 @@ class Ingestor:
             skipped_window=self._counts["skipped_window"],
             duplicates=self._counts["duplicates"],
             malformed=self._counts["malformed"],
+            no_timestamp=self._counts["no_timestamp"],
             unknown_severity=self._counts["unknown_severity"],
         )

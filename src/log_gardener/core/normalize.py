@@ -7,8 +7,9 @@ missing or unparseable timestamp, an unknown severity or no payload.
 Choices worth knowing:
 - Timestamps are RFC 3339 (nanoseconds are truncated to microseconds, offsets converted to
   UTC; a value without an offset is read as UTC).  When ``timestamp`` is *absent*, the
-  ``receiveTimestamp`` is used (Cloud Logging itself fills one from the other); a timestamp
-  that is present but broken makes the entry malformed rather than silently re-dated.
+  ``receiveTimestamp`` is used (Cloud Logging itself fills one from the other), else the
+  caller's ``fallback`` (the ingest step passes the window start and notes it in the worklog);
+  a timestamp that is present but broken makes the entry malformed rather than silently re-dated.
 - A missing severity is ``DEFAULT``; a severity we do not know is malformed.
 - When an entry carries more than one payload, ``jsonPayload`` wins over ``textPayload``, which
   wins over ``protoPayload`` (a deterministic choice; the API never sends two).  A request log
@@ -57,25 +58,28 @@ _FILE_KEYS = ("pathname", "filename", "file")
 _SOURCE_LOCATION_KEY = "logging.googleapis.com/sourceLocation"
 
 
-def normalize_entry(entry: object, line_no: int) -> LogRecord | MalformedEntry:
-    """One decoded ``LogEntry`` -> a record, or a ``MalformedEntry`` saying why not."""
+def normalize_entry(
+    entry: object, line_no: int, fallback: datetime | None = None
+) -> LogRecord | MalformedEntry:
+    """One decoded ``LogEntry`` -> a record, or a ``MalformedEntry`` saying why not.
+    ``fallback`` dates an entry with neither ``timestamp`` nor ``receiveTimestamp``."""
     if not isinstance(entry, dict):
         return MalformedEntry(line_no, "entry is not a JSON object")
     insert_id = _text(entry.get("insertId"))
     try:
-        return _normalize(entry, line_no, insert_id)
+        return _normalize(entry, line_no, insert_id, fallback)
     except (ValueError, TypeError, RecursionError, OverflowError):
         # Belt and braces: odd shapes we did not foresee are malformed, never fatal.
         return MalformedEntry(line_no, "entry has an unexpected shape", insert_id)
 
 
 def _normalize(
-    entry: dict[str, object], line_no: int, insert_id: str
+    entry: dict[str, object], line_no: int, insert_id: str, fallback: datetime | None = None
 ) -> LogRecord | MalformedEntry:
     raw_timestamp = entry.get("timestamp")
     receive_timestamp = parse_timestamp(entry.get("receiveTimestamp"))
     if raw_timestamp is None:
-        timestamp = receive_timestamp
+        timestamp = receive_timestamp or fallback
         if timestamp is None:
             return MalformedEntry(line_no, "entry has no timestamp", insert_id)
     else:

@@ -25,6 +25,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from log_gardener.core.secret_formats import (
+    KEYWORD_PROVIDERS,
+    PROVIDER_FORMATS,
+    Format,
+    Prefilter,
+    shape,
+)
+
 
 @dataclass(frozen=True)
 class ExtraPattern:
@@ -171,50 +179,67 @@ def _private_key_finder(shadow: str) -> Iterator[_Span]:
         yield _Span(begin.start(), covered, "private-key")
 
 
-# (kind, pattern).  Prefixed tokens have no left boundary: a token glued to other text
-# ("AAAAghp_...") is still a token.
-_SHAPES: tuple[tuple[str, str], ...] = (
-    ("github-token", r"gh[pousr]_[A-Za-z0-9]{30,255}"),
-    ("github-token", r"github_pat_[A-Za-z0-9_]{30,255}"),
-    (
+# The long-standing shapes, as formats with anchors for the prefilter (see secret_formats).
+# Prefixed tokens have no left boundary: a token glued to other text ("AAAAghp_...") is still a
+# token.
+_SHAPES: tuple[Format, ...] = (
+    shape("github-token", "ghp_ gho_ ghu_ ghs_ ghr_", r"gh[pousr]_[A-Za-z0-9]{30,255}"),
+    shape("github-token", "github_pat_", r"github_pat_[A-Za-z0-9_]{30,255}"),
+    shape(
         "aws-access-key",
+        "a3t akia asia abia acca agpa aida aroa aipa anpa anva apka",
         r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}",
     ),
-    ("gcp-api-key", r"AIza[0-9A-Za-z_-]{30,60}"),
-    ("google-oauth-token", r"ya29\.[0-9A-Za-z_.~+/-]{20,}"),
-    ("google-oauth-token", r"(?<![\w/])1//0[0-9A-Za-z_-]{30,}"),
-    ("google-oauth-token", r"GOCSPX-[0-9A-Za-z_-]{20,}"),
-    (
+    shape("gcp-api-key", "aiza", r"AIza[0-9A-Za-z_-]{30,60}"),
+    shape("google-oauth-token", "ya29.", r"ya29\.[0-9A-Za-z_.~+/-]{20,}"),
+    shape("google-oauth-token", "1//0", r"(?:(?<![\w/])|(?<=\\[nrt]))1//0[0-9A-Za-z_-]{30,}"),
+    shape("google-oauth-token", "gocspx-", r"GOCSPX-[0-9A-Za-z_-]{20,}"),
+    shape(
         "slack-webhook",
-        r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{10,}",
+        "hooks.slack.com",
+        r"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{10,}",
     ),
-    ("slack-token", r"(?:xoxe\.)?xox[abposre]-[0-9A-Za-z-]{10,}"),
-    ("slack-token", r"xapp-\d-[A-Za-z0-9-]{10,}"),
-    ("stripe-key", r"(?:sk|rk)_(?:live|test|prod)_[0-9A-Za-z]{10,}"),
-    ("stripe-key", r"whsec_[0-9A-Za-z]{20,}"),
-    ("anthropic-key", r"sk-ant-[A-Za-z0-9_-]{20,}"),
-    ("openai-key", r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}"),
-    ("openai-key", r"sk-[A-Za-z0-9_-]{10,}T3BlbkFJ[A-Za-z0-9_-]{10,}"),
-    ("openai-key", r"(?<![\w-])sk-[A-Za-z0-9]{32,}"),
-    ("npm-token", r"npm_[A-Za-z0-9]{30,}"),
-    ("pypi-token", r"pypi-Ag[A-Za-z0-9_-]{40,}"),
+    shape("slack-token", "xox", r"(?:xoxe\.)?xox[abposre]-[0-9A-Za-z-]{10,}"),
+    shape("slack-token", "xapp-", r"xapp-\d-[A-Za-z0-9-]{10,}"),
+    shape("stripe-key", "sk_ rk_", r"(?:sk|rk)_(?:live|test|prod)_[0-9A-Za-z]{10,}"),
+    shape("stripe-key", "whsec_", r"whsec_[0-9A-Za-z]{20,}"),
+    shape("anthropic-key", "sk-ant-", r"sk-ant-[A-Za-z0-9_-]{20,}"),
+    shape("openai-key", "sk-", r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}"),
+    shape("openai-key", "t3blbkfj", r"sk-[A-Za-z0-9_-]{10,}T3BlbkFJ[A-Za-z0-9_-]{10,}"),
+    shape("openai-key", "sk-", r"(?:(?<![\w-])|(?<=\\[nrt]))sk-[A-Za-z0-9]{32,}"),
+    shape("npm-token", "npm_", r"npm_[A-Za-z0-9]{30,}"),
+    shape("pypi-token", "pypi-ag", r"pypi-Ag[A-Za-z0-9_-]{40,}"),
     # newer GitLab tokens carry dotted suffixes ("glpat-<body>.01.<crc>")
-    (
+    shape(
         "gitlab-token",
+        "glpat- gldt- glptt- glrt- gloas- glcbt- glimt- glft- glsoat- glffct- glagent-",
         r"gl(?:pat|dt|ptt|rt|oas|cbt|imt|ft|soat|ffct|agent)-[0-9A-Za-z_-]{20,}(?:\.[0-9A-Za-z_-]+)*",
     ),
-    ("gitlab-token", r"GR1348941[0-9A-Za-z_-]{20,}"),
-    ("huggingface-token", r"(?:hf_|api_org_)[A-Za-z0-9]{30,}"),
-    ("sendgrid-key", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{20,}"),
-    ("shopify-token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
-    ("digitalocean-token", r"do[opr]_v1_[a-f0-9]{64}"),
-    ("databricks-token", r"dapi[a-f0-9]{32}"),
-    ("vault-token", r"hv[sb]\.[A-Za-z0-9_-]{24,}"),
-    ("atlassian-token", r"ATATT3[A-Za-z0-9_=-]{50,}"),
-    ("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
-    ("discord-webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]+"),
-    ("telegram-token", r"(?<!\d)\d{8,10}:AA[0-9A-Za-z_-]{33}"),
-    ("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,3}"),
+    shape("gitlab-token", "gr1348941", r"GR1348941[0-9A-Za-z_-]{20,}"),
+    shape("huggingface-token", "hf_ api_org_", r"(?:hf_|api_org_)[A-Za-z0-9]{30,}"),
+    shape("sendgrid-key", "sg.", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{20,}"),
+    shape("sendgrid-key", "sg.", r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9=_.-]{66}(?![A-Za-z0-9])"),
+    shape("shopify-token", "shpat_ shpca_ shppa_ shpss_", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
+    shape("digitalocean-token", "doo_v1_ dop_v1_ dor_v1_", r"do[opr]_v1_[a-f0-9]{64}"),
+    shape("vault-token", "hvs. hvb.", r"hv[sb]\.[A-Za-z0-9_-]{24,}"),
+    shape("atlassian-token", "atatt3", r"ATATT3[A-Za-z0-9_=-]{50,}"),
+    shape("age-secret-key", "age-secret-key-1", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+    shape(
+        "discord-webhook",
+        "/api/webhooks/",
+        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]+",
+    ),
+    shape(
+        "telegram-token", ":a", r"(?:(?<![\d])|(?<=\\[nrt]))\d{5,16}:A[0-9A-Za-z_-]{34}(?![\w-])"
+    ),
+    shape("jwt", "eyj", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,3}"),
+    # any "ey" header and payload, as some encoders write them (slashes and backslashes too)
+    shape(
+        "jwt",
+        ".ey",
+        r"(?<![A-Za-z0-9])ey[A-Za-z0-9]{17,}\.ey[A-Za-z0-9/\\_-]{17,}"
+        r"\.(?:[A-Za-z0-9/\\_-]{10,}={0,2})?",
+    ),
 )
 
 _AUTH_SCHEME = re.compile(
@@ -245,7 +270,7 @@ _XML_VALUE_ATTR = re.compile(
 _PROSE_SECRET = re.compile(
     r"(?i:\b(?:pass(?:word|wd|code)?[ _-]?phrase|password|passwd|passcode|secret|token"
     r"|api[ _-]?key|access[ _-]?key)\b(?![\"'])[ \t]*(?::|=|\bis\b|\bwas\b|\bof\b)?[ \t]*)"
-    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]{1,200})(?P=q)|(?P<value>[^\s\"'<>]{4,200}))"
+    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\n]{1,200})(?P=q)|(?P<value>[^\s\"'<>&]{4,200}))"
 )
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
@@ -521,6 +546,9 @@ _NOT_SECRET_WORDS = frozenset(
         "status",
         "required",
         "enabled",
+        "exception",  # AuthException: ... is a message, not a value
+        "error",
+        "failure",
     ]
 )
 _PHONE_KEYS = frozenset({"phone", "mobile", "msisdn", "tel", "telephone", "phonenumber", "cell"})
@@ -561,11 +589,56 @@ def _key_kind(key: str, extra_keys: frozenset[str]) -> str | None:
     pairs = set(itertools.pairwise(words))
     if (
         joined in _EXACT_KEYS
+        or words[-1] == "pass"  # smtp_pass, db_pass
         or pairs & _KEY_PAIRS
         or any(word in _STRONG_WORDS or word.endswith(_STRONG_SUFFIXES) for word in words)
+        or _provider_key(words, pairs)
     ):
         return "password"
     return None
+
+
+# A provider's name and a credential word: adafruitKey, SENTRY_DSN, messageBirdKey, asanaClientId.
+_PROVIDER_WORDS = frozenset(word.replace("_", "").replace("-", "") for word in KEYWORD_PROVIDERS)
+_PROVIDER_KEY_ENDS = frozenset(
+    {"key", "token", "secret", "apikey", "pat", "pass", "pw", "sid", "auth", "dsn", "credential"}
+)
+_ID_OWNERS = frozenset({"client", "app", "application", "account", "access"})
+
+
+def _provider_key(words: list[str], pairs: set[tuple[str, str]]) -> bool:
+    last = words[-1]
+    credential = last in _PROVIDER_KEY_ENDS or (
+        last == "id" and len(words) > 1 and words[-2] in _ID_OWNERS
+    )
+    if not credential:
+        return False
+    names = set(words) | {first + second for first, second in pairs}
+    return not names.isdisjoint(_PROVIDER_WORDS)
+
+
+# gitleaks' generic rule: a key word of these and a random-looking value.
+_GENERIC_KEY_WORDS = frozenset({"key", "auth", "credential", "creds", "access", "api"})
+
+
+def _generic_secret(key: str, value: str) -> bool:
+    words = _key_words(key)
+    if _GENERIC_KEY_WORDS.isdisjoint(words) or any(w in _NOT_SECRET_WORDS for w in words):
+        return False
+    if len(value) < 16 or "://" in value or value.startswith(("/", "$", "%", "{")):
+        return False
+    has_digit = any(char.isdigit() for char in value)
+    has_alpha = any(char.isalpha() for char in value)
+    return has_digit and has_alpha and not _wordy(value) and _entropy(value) >= 3.5
+
+
+def _wordy(value: str) -> bool:
+    """Made of words and numbers ("orders.created.v2", "uploads/2024/05/report.png"): every
+    part is letters alone, digits alone or short; a random token mixes them within a part."""
+    parts = [part for part in re.split(r"[./_:-]+", value) if part]
+    return len(parts) > 1 and all(
+        part.isalpha() or part.isdigit() or len(part) <= 3 for part in parts
+    )
 
 
 _KEY_HINT = (
@@ -581,7 +654,7 @@ _OPEN_VALUE = r"(?P<open>[{\[])"
 def _key_value_pattern(extra_keys: frozenset[str]) -> re.Pattern[str]:
     hint = _KEY_HINT + "".join("|" + re.escape(key) for key in sorted(extra_keys))
     key = r"(?P<key>(?=[\w.$-]{0,64}?(?i:" + hint + r"))[A-Za-z_$][\w.$-]{0,63})"
-    quoted_key = r"(?P<kq>\\*[\"'])" + key + r"(?P=kq)"
+    quoted_key = r"(?P<kq>\\*[\"'])" + key + r"(?P=kq)\]?"  # "key": or $cfg['key'] =
     # Not inside a longer name, but a CLI flag's dashes may precede it ("--db-password=x").
     bare_key = r"(?<![\w.$])(?<![\w.$]-)" + key.replace("?P<key>", "?P<bkey>")
     return re.compile(
@@ -589,7 +662,7 @@ def _key_value_pattern(extra_keys: frozenset[str]) -> re.Pattern[str]:
         + quoted_key
         + "|"
         + bare_key
-        + r")[ \t]*(?P<sep>[:=])[ \t]*(?:"
+        + r")[ \t]*(?P<sep>=>|:{1,3}=|\|\|=|\?=|[:=])[ \t]*(?:"
         + _QUOTED_VALUE
         + "|"
         + _OPEN_VALUE
@@ -630,7 +703,10 @@ def _key_value_spans(
             continue  # user:password@host: url-credentials covers exactly the userinfo
         kind = _key_kind(key, extra)
         if kind is None:
-            continue
+            loose_value = found["qval"] if found["qval"] is not None else found["bval"]
+            if loose_value is None or not _generic_secret(key, loose_value):
+                continue
+            kind = "password"
         if found["open"] is not None:
             covered = _balanced_end(shadow, found.start("open"))
             yield _Span(found.start("open"), covered, kind)
@@ -642,7 +718,26 @@ def _key_value_spans(
         loose = group == "bval" and found["sep"] == ":" and found["bkey"] is not None
         if loose and _prose_word(value) and "".join(_key_words(key)) not in extra:
             continue  # "auth: failed" is prose, not a credential
-        yield _Span(found.start(group), found.end(group), kind)
+        end = found.end(group)
+        if kind == "authorization" and group == "bval":
+            end = _auth_value_end(shadow, found.start(group), end)
+        yield _Span(found.start(group), end, kind)
+
+
+# An Authorization header's value is its scheme and everything after it, whatever the scheme
+# ("SSWS ...", "Splunk ...", "GenieKey ...", "Digest username=..., response=...").
+_AUTH_SCHEME_WORD = re.compile(r"[A-Za-z][\w.-]{0,30}\Z")
+_AUTH_REST = re.compile(
+    r"(?:\"[^\"\n]*\")?(?:[ \t]+[^\s\"'\\,;]+)?(?:,[ \t]*[\w-]+=(?:\"[^\"\n]*\"|[^\s,;\"'\\]+))*"
+)
+
+
+def _auth_value_end(shadow: str, start: int, end: int) -> int:
+    rest = _AUTH_REST.match(shadow, end)
+    scheme_only = _AUTH_SCHEME_WORD.match(shadow, start, end) is not None
+    if rest is None or not (scheme_only or shadow[end - 1] == "=" or shadow[end : end + 1] == ","):
+        return end
+    return max(end, rest.end())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -727,6 +822,34 @@ def _url_token_ok(candidate: str) -> bool:
     return _credential_shaped(candidate) and any(char.isdigit() for char in candidate)
 
 
+_TOKEN_START = re.compile(r"[\s\"'<>()\[\]{}`]")
+_PATH_SEGMENT = re.compile(r"[^/]+")
+
+
+def _in_url(shadow: str, start: int, candidate: str) -> bool:
+    """Whether a slashed candidate is part of a URL, a host or a route (not a base64 run)."""
+    if candidate.startswith("/") or shadow[start - 1 : start] in (".", ":", "@"):
+        return True
+    line_start = shadow.rfind("\n", 0, start) + 1
+    token_start = line_start
+    for found in _TOKEN_START.finditer(shadow, line_start, start):
+        token_start = found.end()
+    return "://" in shadow[token_start:start]
+
+
+def _entropy_finder(shadow: str) -> Iterator[_Span]:
+    """Random-looking runs; inside a URL each path segment is judged alone, so a token in a
+    path is redacted from its own start and the host and the rest of the path stay."""
+    for found in _ENTROPY_CANDIDATE.finditer(shadow):
+        candidate, start = found.group(), found.start()
+        if "/" in candidate and _in_url(shadow, start, candidate):
+            for part in _PATH_SEGMENT.finditer(candidate):
+                if _looks_random(part.group()):
+                    yield _Span(start + part.start(), start + part.end(), "high-entropy")
+        elif _looks_random(candidate):
+            yield _Span(start, found.end(), "high-entropy")
+
+
 def _auth_finder(shadow: str) -> Iterator[_Span]:
     for found in _AUTH_SCHEME.finditer(shadow):
         value = found["value"]
@@ -736,9 +859,227 @@ def _auth_finder(shadow: str) -> Iterator[_Span]:
             yield _Span(found.start("value"), found.end("value"), "authorization")
 
 
+_FORMATS: tuple[Format, ...] = _SHAPES + PROVIDER_FORMATS
+_FORMAT_PATTERNS = tuple(re.compile(fmt.regex) for fmt in _FORMATS)
+_KEYWORD_INDEX = len(_FORMATS)  # the prefilter's index for "a provider keyword occurs"
+_PREFILTER = Prefilter.build([*(fmt.anchors for fmt in _FORMATS), KEYWORD_PROVIDERS])
+
+# A provider's name, the rest of a key name (or two more words), a separator, and a value:
+# "ADAFRUIT_KEY=...", "sentry.auth_token: ...", "'mailgun_key' => ...", "Twitter API secret = ...".
+_KEYWORD_VALUE = re.compile(
+    r"(?:(?<![A-Za-z0-9])|(?<=[a-z])(?=[A-Z])|(?<=\\[nrt]))(?P<name>(?i:"
+    + "|".join(re.escape(word) for word in sorted(KEYWORD_PROVIDERS, key=len, reverse=True))
+    + r")[\w.$-]{0,30}(?:[ \t]+[A-Za-z][\w.-]{0,20}){0,2})(?:\\?[\"'])?\]?[ \t]{0,3}"
+    r"(?:=>|:{1,3}=|\|\|=|\?=|=|:)[ \t\"'`=]{0,5}(?P<value>[A-Za-z0-9_.+/=~:$%|-]{10,300})"
+)
+_DATE_OR_VERSION = re.compile(r"\d{4}-\d\d-\d\d|v?\d+(?:\.\d+)+\Z|\d+(?:[.:]\d+)*\Z")
+
+
+def _keyword_value_ok(value: str) -> bool:
+    if "://" in value or value.startswith(("/", "[REDACTED", "$")) or value.endswith(":"):
+        return False
+    if _DATE_OR_VERSION.match(value):
+        return len(value) >= 15 and value.isdigit()  # a long number is an id or a key
+    if _wordy(value):
+        return False
+    has_digit = any(char.isdigit() for char in value)
+    has_alpha = any(char.isalpha() for char in value)
+    mixed = any(char.isupper() for char in value) and any(char.islower() for char in value)
+    if (has_digit and has_alpha) or (mixed and len(value) >= 16):
+        return True
+    # letters alone: a random key (a one-case alphabet) rather than a word, by its entropy
+    return value.isalpha() and len(value) >= 14 and _entropy(value) >= 3.4
+
+
+# Names beside a provider's name that say the value is not a credential: aws_request_id,
+# sentry_environment, slack_channel.  ("client id", "access id" are credentials.)
+_NOT_CREDENTIAL_NAMES = _NOT_SECRET_WORDS | frozenset(
+    [
+        "region",
+        "zone",
+        "request",
+        "trace",
+        "span",
+        "event",
+        "user",
+        "users",
+        "project",
+        "org",
+        "bucket",
+        "arn",
+        "host",
+        "port",
+        "release",
+        "environment",
+        "env",
+        "channel",
+        "team",
+        "workspace",
+        "ids",
+    ]
+)
+
+
+def _keyword_name_ok(name: str) -> bool:
+    words = _key_words(name)
+    if any(word in _STRONG_WORDS or word.endswith(_STRONG_SUFFIXES) for word in words):
+        return True
+    if words and words[-1] == "id" and len(words) > 2 and words[-2] not in _ID_OWNERS:
+        return False  # "discord_id" and "discord_client_id" are keys; "discord_user_id" is not
+    return _NOT_CREDENTIAL_NAMES.isdisjoint(words)
+
+
+def _keyword_spans(shadow: str) -> Iterator[_Span]:
+    for found in _KEYWORD_VALUE.finditer(shadow):
+        value = found["value"].rstrip(".,;:|")
+        if _keyword_value_ok(value) and _keyword_name_ok(found["name"]):
+            start = found.start("value")
+            yield _Span(start, start + len(value), "password")
+
+
+def _random_enough(token: str) -> bool:
+    if _wordy(token):
+        return False  # test_checkout_flow_handles_timeout_v2
+    if any(char.isdigit() for char in token):
+        return True
+    mixed = any(char.isupper() for char in token) and any(char.islower() for char in token)
+    return mixed and len(token) >= 20
+
+
+def _format_finder(shadow: str) -> Iterator[_Span]:
+    """Provider formats by shape: only those whose anchors the one-pass prefilter saw run."""
+    for index in sorted(_PREFILTER.candidates(shadow)):
+        if index == _KEYWORD_INDEX:
+            yield from _keyword_spans(shadow)
+            continue
+        fmt = _FORMATS[index]
+        pattern = _FORMAT_PATTERNS[index]
+        for found in pattern.finditer(shadow):
+            if fmt.needs_random and not _random_enough(found.group()):
+                continue
+            yield _Span(found.start(), _path_segment_end(shadow, pattern, found), fmt.kind)
+
+
+def _path_segment_end(shadow: str, pattern: re.Pattern[str], found: re.Match[str]) -> int:
+    """A base64 token that is a URL path segment ends at the next slash when it is whole there:
+    "/hooks/<token>/status" keeps "/status"."""
+    slash = shadow.find("/", found.start(), found.end())
+    if slash == -1 or shadow[found.start() - 1 : found.start()] != "/":
+        return found.end()
+    return slash if pattern.fullmatch(shadow, found.start(), slash) else found.end()
+
+
+# ``curl -u user:password``, ``--user``, ``--proxy-user``: the part after the first colon.
+_CLI_USER = re.compile(
+    r"(?<![\w-])(?:-u|-U|--user|--proxy-user)(?:[ \t]+|=)(?P<q>\\?[\"']?)[^\s\"':]*:"
+    r"(?P<value>[^\s\"'\\]+)(?P=q)"
+)
+# ``mysql -uroot -pS3cret``, ``docker login -u bot -p S3cret``
+_CLI_PASSWORD_GLUED = re.compile(r"(?<![\w-])-p(?P<value>[^\s\"'\\-][^\s\"'\\]{3,})")
+_CLI_PASSWORD_SPACED = re.compile(r"(?<![\w-])-p[ \t]+(?P<value>[^\s\"'\\-][^\s\"'\\]*)")
+_MYSQL_FAMILY = re.compile(r"\bmysql(?:dump|admin|import)?\b|\bmariadb\b")
+_LOGIN = re.compile(r"\blogin\b[^\n]*(?<![\w-])-u\b|(?<![\w-])-u\b[^\n]*\blogin\b")
+
+
+# ``nuget setapikey KEY``, ``npm config set //registry/:_authToken TOKEN``
+_CLI_SECRET_ARGUMENT = re.compile(
+    r"(?i:\bsetapikey|:_auth(?:token)?|\bnpm[ \t]+(?:config[ \t]+)?set[ \t]+_auth(?:token)?)"
+    r"[ \t]+(?P<q>[\"']?)(?P<value>[^\s\"'\\]{4,})(?P=q)"
+)
+
+
+# ``nuget push pkg.nupkg KEY`` (the key as the second argument), ``dotnet nuget push pkg -k KEY``
+_NUGET_PUSH_KEY = re.compile(
+    r"(?i:\bnuget(?:\.exe)?[ \t]+push)[ \t]+[^\s\"'-]\S*[ \t]+(?P<q>[\"']?)"
+    r"(?P<value>[^\s\"'\\-][^\s\"'\\]{7,})(?P=q)"
+)
+_NUGET_K = re.compile(
+    r"(?i:\bnuget\b)[^\n]*?(?<![\w-])-k[ \t]+(?P<q>[\"']?)(?P<value>[^\s\"'\\]{4,})(?P=q)"
+)
+
+
+def _cli_credentials_finder(shadow: str) -> Iterator[_Span]:
+    for pattern in (_CLI_SECRET_ARGUMENT, _NUGET_PUSH_KEY, _NUGET_K):
+        for found in pattern.finditer(shadow):
+            yield _Span(found.start("value"), found.end("value"), "password")
+    if "-" not in shadow:
+        return
+    for found in _CLI_USER.finditer(shadow):
+        yield _Span(found.start("value"), found.end("value"), "password")
+    for line_match in re.finditer(r"[^\n]+", shadow):
+        line, offset = line_match.group(), line_match.start()
+        if "-p" not in line:
+            continue
+        patterns = []
+        if _MYSQL_FAMILY.search(line):
+            patterns.append(_CLI_PASSWORD_GLUED)
+        if _LOGIN.search(line) or _MYSQL_FAMILY.search(line):
+            patterns.append(_CLI_PASSWORD_SPACED)
+        for pattern in patterns:
+            for found in pattern.finditer(line):
+                start, end = found.span("value")
+                yield _Span(offset + start, offset + end, "password")
+
+
+# Config pairs with the name in one place and the value in another: nuget/appSettings
+# ``<add key="ClearTextPassword" value="..."/>``, PHP ``define('DB_PASSWORD', '...')``,
+# ``setProperty("password", "...")``.
+_XML_KEY_ATTR = re.compile(
+    r"<[A-Za-z_][\w:.-]{0,63}\s[^<>]*?\bkey\s*=\s*(?P<kq>\\?[\"'])(?P<key>[^\"'<>]{1,100})(?P=kq)"
+    r"[^<>]*?\bvalue\s*=\s*(?P<q>\\?[\"'])(?P<value>.{1,500}?)(?P=q)"
+)
+_CALL_PAIR = re.compile(
+    r"\(\s*(?P<kq>\\?[\"'])(?P<key>[A-Za-z_$][\w.$-]{0,63})(?P=kq)\s*,\s*"
+    r"(?P<q>\\?[\"'])(?P<value>[^\"'\n]{1,500}?)(?P=q)"
+)
+
+
+def _pair_finder(shadow: str) -> Iterator[_Span]:
+    for pattern, hint in ((_XML_KEY_ATTR, "<"), (_CALL_PAIR, "(")):
+        if hint not in shadow:
+            continue
+        for found in pattern.finditer(shadow):
+            kind = _key_kind(found["key"], frozenset())
+            if kind is not None and found["value"].strip().lower() not in _NOT_VALUES:
+                yield _Span(found.start("value"), found.end("value"), kind)
+
+
+# A Kubernetes Secret manifest (YAML, or JSON, also with escaped newlines): every value under it
+# that looks like base64 is the secret's data, whatever its key is called.
+_K8S_SECRET = re.compile(r"\bkind\\?[\"']?[ \t]*:[ \t]*\\?[\"']?Secret\b")
+_K8S_VALUES = (
+    re.compile(
+        r"(?:^|\n|\\n)[ \t]+[\w.-]{1,253}:[ \t]*(?P<q>[\"']?)(?P<value>[A-Za-z0-9+/]{4,}={0,3})"
+        r"(?P=q)[ \t]*(?=$|\n|\\[nr])"
+    ),
+    re.compile(
+        r"(?P<q>\\?\")[\w.-]{1,253}(?P=q)[ \t]*:[ \t]*(?P=q)"
+        r"(?P<value>[A-Za-z0-9+/]{4,}={0,3})(?P=q)"
+    ),
+)
+
+
+def _k8s_secret_finder(shadow: str) -> Iterator[_Span]:
+    if "Secret" not in shadow or not _K8S_SECRET.search(shadow):
+        return
+    for pattern in _K8S_VALUES:
+        for found in pattern.finditer(shadow):
+            value = found["value"]
+            mixed = not value.islower() and not value.isupper()
+            if len(value) < 8:
+                continue
+            if any(char.isdigit() for char in value) or "=" in value or mixed:
+                yield _Span(found.start("value"), found.end("value"), "k8s-secret")
+
+
 @lru_cache(maxsize=32)
 def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
-    finders: list[_Finder] = [_regex_finder(kind, re.compile(rx)) for kind, rx in _SHAPES]
+    finders: list[_Finder] = [
+        _format_finder,
+        _cli_credentials_finder,
+        _pair_finder,
+        _k8s_secret_finder,
+    ]
     extra_keys = frozenset("".join(_key_words(key)) for key in policy.extra_keys)
     key_value = _key_value_pattern(extra_keys)
     finders += [
@@ -760,7 +1101,7 @@ def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
         _flag_finder,
         _regex_finder("mac", _MAC),
         _user_path_finder,
-        _regex_finder("high-entropy", _ENTROPY_CANDIDATE, _looks_random),
+        _entropy_finder,
     ]
     if policy.ip_addresses:
         finders += [_ipv4_finder, _regex_finder("ip", _IPV6, _ipv6_ok)]

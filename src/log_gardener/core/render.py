@@ -595,7 +595,13 @@ def _run_notes(data: WorklogInput) -> str:
         lines.append(f"- {data.counts.malformed} malformed entries were skipped:")
         lines += [f"  - line {m.line_no}: {_cell_words(m.reason)}" for m in data.malformed]
     if data.warnings:
-        lines.append(f"- {data.counts.unknown_severity} entries had an unknown severity:")
+        doubts = [
+            f"{data.counts.unknown_severity} entries had an unknown severity",
+            f"{data.counts.no_timestamp} entries had no timestamp (read at their"
+            " receiveTimestamp, else the window start)",
+        ]
+        counts = (data.counts.unknown_severity, data.counts.no_timestamp)
+        lines.append("- " + "; ".join(d for d, n in zip(doubts, counts, strict=True) if n) + ":")
         lines += [f"  - line {m.line_no}: {_cell_words(m.reason)}" for m in data.warnings]
     return "## Run notes\n\n" + "\n".join(lines) if lines else ""
 
@@ -639,6 +645,7 @@ def report_document(
             "duplicates": data.counts.duplicates,
             "malformed": data.counts.malformed,
             "unknown_severity": data.counts.unknown_severity,
+            "no_timestamp": data.counts.no_timestamp,
         },
         "malformed": [{"line": m.line_no, "reason": m.reason} for m in data.malformed],
         "warnings": [{"line": m.line_no, "reason": m.reason} for m in data.warnings],
