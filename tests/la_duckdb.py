@@ -1,0 +1,143 @@
+"""Log Analytics offline: the generated BigQuery SQL, transpiled by sqlglot, run in DuckDB on a
+table shaped like ``_AllLogs``.  Used by the SQL tests, the fake BigQuery server and the
+benchmark (test/dev dependencies only: sqlglot and duckdb never reach the image)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from log_gardener.core.log_analytics import Parameter
+
+TABLE_DDL = """CREATE TABLE IF NOT EXISTS _AllLogs (
+  timestamp TIMESTAMPTZ, receive_timestamp TIMESTAMPTZ, log_name VARCHAR, log_id VARCHAR,
+  resource STRUCT(type VARCHAR, labels JSON), severity VARCHAR,
+  json_payload JSON, text_payload VARCHAR, proto_payload JSON, labels JSON,
+  insert_id VARCHAR, trace VARCHAR, span_id VARCHAR,
+  http_request STRUCT(request_method VARCHAR, request_url VARCHAR, status BIGINT),
+  source_location STRUCT(file VARCHAR, line BIGINT, function VARCHAR))"""
+
+_TABLE_NAME = re.compile(r'"[A-Za-z0-9-]+"\."[A-Za-z0-9_]+"\."_AllLogs"')
+
+
+def _array_agg_limit(node: exp.Expression) -> exp.Expression:
+    """BigQuery ``ARRAY_AGG(x ORDER BY y LIMIT n)`` -> DuckDB ``list_slice(ARRAY_AGG(x ORDER BY
+    y), 1, n)`` (sqlglot refuses LIMIT inside ARRAY_AGG)."""
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Limit):
+        limit = node.this
+        inner = exp.ArrayAgg(this=limit.this.copy())
+        return exp.Anonymous(
+            this="list_slice",
+            expressions=[inner, exp.Literal.number(1), limit.expression.copy()],
+        )
+    return node
+
+
+def to_duckdb(bigquery_sql: str) -> str:
+    tree = sqlglot.parse_one(bigquery_sql, read="bigquery").transform(_array_agg_limit)
+    sql = tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return _TABLE_NAME.sub("_AllLogs", sql)
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    con.execute(TABLE_DDL)
+    return con
+
+
+def _ts(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value.replace("Z", "+00:00")
+    match = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)", text)
+    if match is None:
+        return None
+    frac = (match.group(2) or ".0")[:7]
+    return datetime.fromisoformat(match.group(1) + frac + match.group(3)).astimezone(UTC)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _snake_keys(value: object) -> object:
+    if isinstance(value, dict):
+        return {_snake(k): _snake_keys(v) for k, v in value.items() if not k.startswith("@")}
+    if isinstance(value, list):
+        return [_snake_keys(v) for v in value]
+    return value
+
+
+def row_of(entry: Mapping[str, Any]) -> tuple[object, ...]:
+    """A Cloud Logging ``LogEntry`` (camelCase JSON) as a ``_AllLogs`` row."""
+    resource = entry.get("resource") or {}
+    request = entry.get("httpRequest")
+    source = entry.get("sourceLocation")
+    log_name = entry.get("logName") or ""
+    json_payload = entry.get("jsonPayload")
+    proto = entry.get("protoPayload")
+    status = request.get("status") if isinstance(request, dict) else None
+    return (
+        _ts(entry.get("timestamp")) or _ts(entry.get("receiveTimestamp")),
+        _ts(entry.get("receiveTimestamp")),
+        log_name,
+        log_name.split("/logs/", 1)[-1].replace("%2F", "/"),
+        {"type": resource.get("type"), "labels": json.dumps(resource.get("labels") or {})},
+        entry.get("severity"),
+        json.dumps(json_payload) if isinstance(json_payload, dict) else None,
+        entry.get("textPayload"),
+        json.dumps({"audit_log": _snake_keys(proto)}) if isinstance(proto, dict) else None,
+        json.dumps(entry["labels"]) if isinstance(entry.get("labels"), dict) else None,
+        entry.get("insertId"),
+        entry.get("trace"),
+        None,
+        {
+            "request_method": request.get("requestMethod"),
+            "request_url": request.get("requestUrl"),
+            "status": int(status) if status is not None else None,
+        }
+        if isinstance(request, dict)
+        else None,
+        {"file": source.get("file"), "line": source.get("line"), "function": source.get("function")}
+        if isinstance(source, dict)
+        else None,
+    )
+
+
+def load(con: duckdb.DuckDBPyConnection, entries: Iterable[Mapping[str, Any]]) -> int:
+    rows = [row_of(e) for e in entries]
+    rows = [r for r in rows if r[0] is not None]
+    con.executemany(f"INSERT INTO _AllLogs VALUES ({', '.join('?' * 15)})", rows)
+    return len(rows)
+
+
+def _decode(value: object, name: str = "") -> object:
+    """DuckDB result values -> what google-cloud-bigquery gives (JSON parsed, UTC datetimes)."""
+    if isinstance(value, dict):
+        return {k: _decode(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, name) for v in value]
+    if isinstance(value, str) and name in ("json_payload", "resource_labels", "labels"):
+        return json.loads(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return value
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, bigquery_sql: str, parameters: Sequence[Parameter]
+) -> list[dict[str, object]]:
+    sql = to_duckdb(bigquery_sql)
+    cursor = con.execute(sql, {p.name: p.value for p in parameters})
+    names = [d[0] for d in cursor.description or ()]
+    return [
+        {n: _decode(v, n) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()
+    ]
