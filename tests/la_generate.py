@@ -16,7 +16,7 @@ _TEMPLATES = (
     "user {uid} not found in tenant {hex}",
     "connection from {ip} refused: too many clients ({n} of {n})",
     "payment failed for order={n} reason='{word}'",
-    "cache miss key=\"{word}-{n}\"",
+    'cache miss key="{word}-{n}"',
     "Retrying request {uuid} (attempt {d})",
     "worker {word} stopped",
     "worker {word} started in {n}ms",
@@ -56,7 +56,9 @@ def _fill(rng: random.Random, template: str) -> str:
     )
 
 
-def entries(count: int, start: datetime, span: timedelta, seed: int = 7) -> Iterator[dict[str, object]]:
+def entries(
+    count: int, start: datetime, span: timedelta, seed: int = 7
+) -> Iterator[dict[str, object]]:
     rng = random.Random(seed)
     seconds = span.total_seconds()
     for index in range(count):

@@ -56,7 +56,11 @@ MASK_RULES: tuple[MaskRule, ...] = (
         "<UUID>",
     ),
     MaskRule("ipv4", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "<IP>"),
-    MaskRule("hex", r"\b(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\b", "<HEX>"),
+    MaskRule(
+        "hex",
+        r"\b(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\b",
+        "<HEX>",
+    ),
     MaskRule("number", r"\b\d+\b", "<NUM>"),
 )
 """Masks of the group key.  Each must be at least as fine as the pull path's masking (where
@@ -162,6 +166,7 @@ def grouping_sql(table: str) -> str:
     traces = ", '|', ".join(f"COALESCE({_json(k)}, '')" for k in _TRACE_KEYS)
     loggers = ", '|', ".join(f"COALESCE({_json(k)}, '')" for k in _LOGGER_KEYS)
     labels = "resource.labels"
+    # The only formatted-in identifier is the table, checked by parse_linked_dataset.
     return f"""WITH base AS (
   SELECT
     timestamp,
@@ -244,7 +249,7 @@ FROM cells
 GROUP BY service, origin, exc_type, template
 ORDER BY n DESC, first_ts, template
 LIMIT @max_groups
-"""
+"""  # noqa: S608
 
 
 # --- parameters ---------------------------------------------------------------------------
@@ -363,10 +368,10 @@ def weighted_entries(groups: Sequence[Group]) -> list[WeightedEntry]:
         for cell in group.cells:
             severity = Severity.parse(cell.severity) or Severity.DEFAULT
             remaining = cell.count
-            index = by_cell.get((cell.bucket, cell.revision, cell.severity))
-            if index is not None:
-                sample_time = _utc(group.samples[index].get("ts"))
-                item = WeightedEntry(entries[index], 1, sample_time, severity, cell.revision, True)
+            found = by_cell.get((cell.bucket, cell.revision, cell.severity))
+            if found is not None:
+                sample_time = _utc(group.samples[found].get("ts"))
+                item = WeightedEntry(entries[found], 1, sample_time, severity, cell.revision, True)
                 out.append((sample_time, order, seq, item))
             else:
                 item = WeightedEntry(stand_in, 1, cell.first, severity, cell.revision, False)
@@ -374,9 +379,7 @@ def weighted_entries(groups: Sequence[Group]) -> list[WeightedEntry]:
             seq += 1
             remaining -= 1
             if remaining > 0:
-                item = WeightedEntry(
-                    stand_in, remaining, cell.last, severity, cell.revision, False
-                )
+                item = WeightedEntry(stand_in, remaining, cell.last, severity, cell.revision, False)
                 out.append((cell.last, order, seq, item))
                 seq += 1
     out.sort(key=lambda t: (t[0], t[1], t[2]))
