@@ -39,6 +39,17 @@ SAMPLE_CHARS = 32_768  # a sample's text payload is cut here (the pull path read
 VIEW = "_AllLogs"
 
 
+_X = "[0-9a-fA-F]*"
+_D = "[0-9]"
+_L = "[a-fA-F]"
+# A hex word holding a digit and at least two letters, in any order (RE2 has no lookahead).
+# One letter is not enough: the pull path reads "9543e897" as a number and "5110184d" as a
+# duration, and the group key must never merge what it keeps apart.
+_HEX_DIGIT_AND_TWO_LETTERS = "|".join(
+    _X + _X.join(order) + _X for order in ((_D, _L, _L), (_L, _D, _L), (_L, _L, _D))
+)
+
+
 @dataclass(frozen=True)
 class MaskRule:
     """One ``REGEXP_REPLACE(text, pattern, replacement)`` step; applied in order."""
@@ -58,14 +69,14 @@ MASK_RULES: tuple[MaskRule, ...] = (
     MaskRule("ipv4", r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "<IP>"),
     MaskRule(
         "hex",
-        r"\b(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*)\b",
+        r"\b(?:0[xX][0-9a-fA-F]+|" + _HEX_DIGIT_AND_TWO_LETTERS + r")\b",
         "<HEX>",
     ),
     MaskRule("number", r"\b\d+\b", "<NUM>"),
 )
 """Masks of the group key.  Each must be at least as fine as the pull path's masking (where
-the pull path keeps a value, so must this): a hex id needs a digit *and* a letter, a quoted
-string is masked only as a value after ``=`` or ``:``."""
+the pull path keeps a value, or tells two kinds apart, so must this): a hex id needs a digit
+and two letters, a quoted string is masked only as a value after ``=`` or ``:``."""
 
 EXCEPTION_TYPE = r"\b([A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception))\b"
 
