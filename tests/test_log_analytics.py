@@ -193,7 +193,7 @@ _PIECES = (
 def random_texts(count: int, seed: int = 3) -> list[str]:
     rng = random.Random(seed)
     return [
-        " ".join(rng.choice(_PIECES + ("word", "error", ":")) for _ in range(rng.randint(0, 12)))
+        " ".join(rng.choice((*_PIECES, "word", "error", ":")) for _ in range(rng.randint(0, 12)))
         for _ in range(count)
     ]
 
