@@ -72,6 +72,12 @@ MASK_RULES: tuple[MaskRule, ...] = (
         r"\b(?:0[xX][0-9a-fA-F]+|" + _HEX_DIGIT_AND_TWO_LETTERS + r")\b",
         "<HEX>",
     ),
+    MaskRule(
+        "duration",
+        r"\b\d+(?:\.\d+)?(?:ns|us|ms|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?)\b",
+        "<DURATION>",
+    ),
+    MaskRule("size", r"\b\d+(?:\.\d+)?(?:[kKMGTPE]i?[bB]?|[bB]|bytes?|px|x)\b", "<NUM>"),
     MaskRule("number", r"\b\d+\b", "<NUM>"),
 )
 """Masks of the group key.  Each must be at least as fine as the pull path's masking (where
