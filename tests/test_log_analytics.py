@@ -264,7 +264,7 @@ def test_action_inputs_for_log_analytics() -> None:
     )
     assert options.max_bytes_billed == 2 * 1024**3
     with pytest.raises(ConfigError, match="linked-dataset"):
-        options_from_action_env({**env, "INPUT_LINKED-DATASET": ""})
+        options_from_action_env({**env, "INPUT_LINKED-DATASET": "my-project"})
     with pytest.raises(ConfigError, match="max-bytes-billed"):
         options_from_action_env({**env, "INPUT_MAX-BYTES-BILLED": "lots"})
     with pytest.raises(ConfigError, match="location"):
@@ -309,6 +309,13 @@ def test_cli_flags_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
         stdout=io.StringIO(),
     )
     assert code == 2
+    stdout = io.StringIO()
+    code = main(
+        ["run", "--source", "log-analytics", "--project", "demo-project", "--dry-run"],
+        env={},
+        stdout=stdout,
+    )
+    assert code == 1 and "linked dataset" in stdout.getvalue() + capsys.readouterr().err
 
 
 # --- the real client against the fake BigQuery ------------------------------------------------

@@ -46,6 +46,7 @@ from log_gardener.errors import (
     EXIT_OK,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
+    ConfigError,
     GardenerError,
     InputError,
     UsageError,
@@ -264,6 +265,16 @@ def source_kind(options: RunOptions, targets: Sequence[Target]) -> str:
             f"--source {options.source} has no target to read",
             fix="pass --project (and --service or --filter), or list `targets` in the rules file",
         )
+    for target in targets:
+        pushdown = (target.source or options.source) == "log-analytics"
+        if pushdown and not (options.linked_dataset or target.linked_dataset):
+            raise ConfigError(
+                f"target {quote_value(target.name)} reads Log Analytics but no linked dataset "
+                "is named",
+                fix="pass --linked-dataset PROJECT_ID.DATASET (action input `linked-dataset`), "
+                "or set `linked_dataset` on the target in the rules file; docs/gcp-setup.md "
+                "shows how to link a dataset to the log bucket",
+            )
     if options.source in ("-", "gcp", "log-analytics") or options.source.startswith("file:"):
         return options.source
     if options.source:
@@ -454,13 +465,7 @@ def log_analytics_source(
     from log_gardener.adapters.log_analytics import LogAnalyticsSource
     from log_gardener.core.log_analytics import DEFAULT_MAX_BYTES_BILLED
 
-    dataset = options.linked_dataset or target.linked_dataset
-    if not dataset:
-        raise UsageError(
-            f"target {quote_value(target.name)} reads Log Analytics but names no linked dataset",
-            fix="pass --linked-dataset PROJECT_ID.DATASET (input `linked-dataset`), or set "
-            "`linked_dataset` on the target in the rules file",
-        )
+    dataset = options.linked_dataset or target.linked_dataset  # checked by source_kind
     cap = options.max_bytes_billed or target.max_bytes_billed or DEFAULT_MAX_BYTES_BILLED
     return LogAnalyticsSource(
         target,

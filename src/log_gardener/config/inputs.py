@@ -212,16 +212,9 @@ def parse_location(value: str, name: str = "location") -> str:
 
 
 def _log_analytics_inputs(env: Mapping[str, str]) -> dict[str, Any]:
-    source = read_input(env, "source")
     dataset = read_input(env, "linked-dataset")
     if dataset:
         parse_linked_dataset(dataset, "input `linked-dataset`")
-    elif source == "log-analytics":
-        raise ConfigError(
-            "input `source` is `log-analytics` but `linked-dataset` is empty",
-            fix="set `linked-dataset: PROJECT_ID.DATASET` (the BigQuery dataset linked to the "
-            "log bucket; docs/gcp-setup.md shows how to create it)",
-        )
     cap = read_input(env, "max-bytes-billed")
     return {
         "linked_dataset": dataset,
