@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from log_gardener.core import log_analytics as la  # noqa: E402
-from log_gardener.core.cluster import Clusterer  # noqa: E402
-from log_gardener.core.ingest import Ingestor  # noqa: E402
-from log_gardener.core.rules import Target, default_config  # noqa: E402
-from log_gardener.model import Severity, Window  # noqa: E402
-from tests.la_duckdb import TABLE_DDL, run_query  # noqa: E402
+from log_gardener.core import log_analytics as la
+from log_gardener.core.cluster import Clusterer
+from log_gardener.core.ingest import Ingestor
+from log_gardener.core.rules import Target, default_config
+from log_gardener.model import Severity, Window
+from tests.la_duckdb import TABLE_DDL, run_query
 
 START = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 WINDOW = Window(START, START + timedelta(hours=1))
