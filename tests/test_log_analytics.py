@@ -359,6 +359,7 @@ def test_the_real_client_reads_groups_through_the_fake(bigquery: FakeBigQuery) -
     assert dry["configuration"]["labels"] == {"app": "log-gardener"}
     query = real.get("configuration", {}).get("query", real)
     assert query["maximumBytesBilled"] == str(la.DEFAULT_MAX_BYTES_BILLED)
+    assert (real["jobTimeoutMs"], real["location"]) == ("10000", "US")
     assert real.get("labels", real.get("configuration", {}).get("labels")) == {
         "app": "log-gardener"
     }
