@@ -316,6 +316,16 @@ def test_cli_flags_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
         stdout=stdout,
     )
     assert code == 1 and "linked dataset" in stdout.getvalue() + capsys.readouterr().err
+    stdout = io.StringIO()
+    code = main(
+        [
+            *("run", "--source", "log-analytics", "--project", "demo-project"),
+            *("--filter", "x=1", "--linked-dataset", "demo-project.logs_link", "--dry-run"),
+        ],
+        env={},
+        stdout=stdout,
+    )
+    assert code == 1 and "filter" in stdout.getvalue() + capsys.readouterr().err
 
 
 # --- the real client against the fake BigQuery ------------------------------------------------

@@ -259,6 +259,12 @@ def effective_targets(options: RunOptions, config: RulesConfig) -> tuple[Target,
     return targets
 
 
+def reads_log_analytics(options: RunOptions, target: Target) -> bool:
+    """An explicit --source gcp|log-analytics wins over the target's own ``source``."""
+    chosen = options.source if options.source in ("gcp", "log-analytics") else target.source
+    return chosen == "log-analytics"
+
+
 def source_kind(options: RunOptions, targets: Sequence[Target]) -> str:
     if options.source in ("gcp", "log-analytics") and not targets:
         raise UsageError(
@@ -266,7 +272,14 @@ def source_kind(options: RunOptions, targets: Sequence[Target]) -> str:
             fix="pass --project (and --service or --filter), or list `targets` in the rules file",
         )
     for target in targets:
-        pushdown = (target.source or options.source) == "log-analytics"
+        pushdown = reads_log_analytics(options, target)
+        if pushdown and target.filter.strip():
+            raise ConfigError(
+                f"target {quote_value(target.name)} reads Log Analytics but has a Logging "
+                "`filter`, which has no faithful translation into SQL",
+                fix="use `service` and `min-severity` for this target, or read it with "
+                "--source gcp (action input `source: gcp`)",
+            )
         if pushdown and not (options.linked_dataset or target.linked_dataset):
             raise ConfigError(
                 f"target {quote_value(target.name)} reads Log Analytics but no linked dataset "
@@ -426,10 +439,10 @@ def gcp_feeds(
         env=env,
         project=targets[0].project if targets else "",
         on_secret=out.add_mask,
-        bigquery=any((t.source or options.source) == "log-analytics" for t in targets),
+        bigquery=any(reads_log_analytics(options, t) for t in targets),
     )
     for target in targets:
-        pushdown = (target.source or options.source) == "log-analytics"
+        pushdown = reads_log_analytics(options, target)
         # Log Analytics counts in BigQuery: no insertId ledger, so no re-read overlap.
         overlap = timedelta(0) if explicit or pushdown else OVERLAP
         window = explicit or plan_window(
