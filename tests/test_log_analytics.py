@@ -513,3 +513,11 @@ def test_the_action_runs_end_to_end_with_log_analytics(tmp_path: Path) -> None:
         assert counts == {
             s.fingerprint: s.count for s in pulled if s.services == ("backend-staging",)
         }
+
+
+def test_a_capped_number_of_groups_is_said(bigquery: FakeBigQuery) -> None:
+    source = source_for(bigquery, max_groups=3)
+    items = list(source.entries(DEMO_WINDOW))
+    report = source.report()
+    assert report.groups == 3 and "only the 3 largest groups" in report.note
+    assert report.entries == sum(i.weight for _, i in items if isinstance(i, la.WeightedEntry))

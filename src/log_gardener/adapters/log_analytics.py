@@ -116,10 +116,8 @@ class LogAnalyticsSource:
                 "the log-analytics source needs an explicit window",
                 fix="pass --since/--until or --window, or let the run plan one from its cursor",
             )
-        sql = la.grouping_sql(self.table)
-        parameters = la.query_parameters(
-            self._target, window, self._target.project, self._max_groups
-        )
+        sql = la.grouping_sql(self.table, self._max_groups)
+        parameters = la.query_parameters(self._target, window, self._target.project)
         estimate = self._dry_run(sql, parameters)
         self._progress(
             f"target {self._target.name}: Log Analytics dry run: {format_bytes(estimate)} "

@@ -175,10 +175,11 @@ _TRACE_KEYS = (
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "module", "funcName", "function")
 
 
-def grouping_sql(table: str) -> str:
+def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
     """The query.  Parameters: @start, @end TIMESTAMP (half-open window), @severities
     ARRAY<STRING>, @service STRING ('' = any), @log_prefix STRING, @bucket_us INT64,
-    @sample_chars INT64, @max_groups INT64."""
+    @sample_chars INT64.  ``max_groups`` is ours (an int, never an input) and goes in as a
+    literal: whether BigQuery takes a parameter in LIMIT is not documented where we looked."""
     messages = ", ".join(_json(key) for key in _MESSAGE_KEYS)
     traces = ", '|', ".join(f"COALESCE({_json(k)}, '')" for k in _TRACE_KEYS)
     loggers = ", '|', ".join(f"COALESCE({_json(k)}, '')" for k in _LOGGER_KEYS)
@@ -265,7 +266,7 @@ SELECT
 FROM cells
 GROUP BY service, origin, exc_type, template
 ORDER BY n DESC, first_ts, template
-LIMIT @max_groups
+LIMIT {int(max_groups)}
 """  # noqa: S608
 
 
@@ -291,9 +292,7 @@ def bucket_micros(window: Window) -> int:
     return max(1, span // BUCKETS)
 
 
-def query_parameters(
-    target: Target, window: Window, project: str, max_groups: int = DEFAULT_MAX_GROUPS
-) -> tuple[Parameter, ...]:
+def query_parameters(target: Target, window: Window, project: str) -> tuple[Parameter, ...]:
     return (
         Parameter("start", "TIMESTAMP", window.start.astimezone(UTC)),
         Parameter("end", "TIMESTAMP", window.end.astimezone(UTC)),
@@ -302,7 +301,6 @@ def query_parameters(
         Parameter("log_prefix", "STRING", f"projects/{project}/logs/"),
         Parameter("bucket_us", "INT64", bucket_micros(window)),
         Parameter("sample_chars", "INT64", SAMPLE_CHARS),
-        Parameter("max_groups", "INT64", max_groups),
     )
 
 
