@@ -521,3 +521,34 @@ def test_a_capped_number_of_groups_is_said(bigquery: FakeBigQuery) -> None:
     report = source.report()
     assert report.groups == 3 and "only the 3 largest groups" in report.note
     assert report.entries == sum(i.weight for _, i in items if isinstance(i, la.WeightedEntry))
+
+
+def test_the_fake_serves_the_job_path_too(bigquery: FakeBigQuery) -> None:
+    """jobs.insert (RUNNING) -> jobs.get -> getQueryResults pages, as ``query().result()``
+    walks them; and a job over ``maximum_bytes_billed`` fails, unbilled."""
+    from google.cloud import bigquery as bq
+
+    bigquery.page_size = 5
+    client = bq.Client(
+        project="demo-project",
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": bigquery.url},
+    )
+    target = Target("backend", "demo-project", min_severity=Severity.WARNING)
+    parameters = [
+        bq.ArrayQueryParameter(p.name, p.type, p.value)  # type: ignore[arg-type]
+        if p.array
+        else bq.ScalarQueryParameter(p.name, p.type, p.value)  # type: ignore[arg-type]
+        for p in la.query_parameters(target, DEMO_WINDOW, "demo-project")
+    ]
+    sql = la.grouping_sql(la.table_reference("demo-project", "logs_link"))
+    config = bq.QueryJobConfig(query_parameters=parameters)
+    rows = [dict(r.items()) for r in client.query(sql, job_config=config).result()]
+    direct = run_query(bigquery.con, sql, la.query_parameters(target, DEMO_WINDOW, "demo-project"))
+    assert [r["n"] for r in rows] == [r["n"] for r in direct] and len(rows) > 10
+    paths = [(r.method, r.path.rsplit("/", 2)[-2]) for r in bigquery.requests]
+    assert paths[:2] == [("POST", "demo-project"), ("GET", "jobs")]
+    assert sum(1 for r in bigquery.requests if "pageToken" in r.query) >= 2
+    config = bq.QueryJobConfig(query_parameters=parameters, maximum_bytes_billed=10)
+    with pytest.raises(Exception, match="bytes billed"):
+        client.query(sql, job_config=config).result()

@@ -287,7 +287,14 @@ def _field(name: str, kind: duckdb.DuckDBPyType) -> dict[str, Any]:
     if kind.id == "struct":
         children = [_field(n, t) for n, t in kind.children]
         return {"name": name, "type": "RECORD", "mode": mode, "fields": children}
-    types = {"bigint": "INTEGER", "integer": "INTEGER", "boolean": "BOOLEAN", "double": "FLOAT"}
+    types = {
+        "bigint": "INTEGER",
+        "hugeint": "INTEGER",  # DuckDB's SUM of BIGINT
+        "integer": "INTEGER",
+        "smallint": "INTEGER",
+        "boolean": "BOOLEAN",
+        "double": "FLOAT",
+    }
     if str(kind) == "JSON":
         bq = "JSON"
     elif kind.id.startswith("timestamp"):
