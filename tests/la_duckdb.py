@@ -55,17 +55,6 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _ts(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    text = value.replace("Z", "+00:00")
-    match = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)", text)
-    if match is None:
-        return None
-    frac = (match.group(2) or ".0")[:7]
-    return datetime.fromisoformat(match.group(1) + frac + match.group(3)).astimezone(UTC)
-
-
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
@@ -78,42 +67,6 @@ def _snake_keys(value: object) -> object:
     return value
 
 
-def row_of(entry: Mapping[str, Any]) -> tuple[object, ...]:
-    """A Cloud Logging ``LogEntry`` (camelCase JSON) as a ``_AllLogs`` row."""
-    resource = entry.get("resource") or {}
-    request = entry.get("httpRequest")
-    source = entry.get("sourceLocation")
-    log_name = entry.get("logName") or ""
-    json_payload = entry.get("jsonPayload")
-    proto = entry.get("protoPayload")
-    status = request.get("status") if isinstance(request, dict) else None
-    return (
-        _ts(entry.get("timestamp")) or _ts(entry.get("receiveTimestamp")),
-        _ts(entry.get("receiveTimestamp")),
-        log_name,
-        log_name.split("/logs/", 1)[-1].replace("%2F", "/"),
-        {"type": resource.get("type"), "labels": json.dumps(resource.get("labels") or {})},
-        entry.get("severity"),
-        json.dumps(json_payload) if isinstance(json_payload, dict) else None,
-        entry.get("textPayload"),
-        json.dumps({"audit_log": _snake_keys(proto)}) if isinstance(proto, dict) else None,
-        json.dumps(entry["labels"]) if isinstance(entry.get("labels"), dict) else None,
-        entry.get("insertId"),
-        entry.get("trace"),
-        None,
-        {
-            "request_method": request.get("requestMethod"),
-            "request_url": request.get("requestUrl"),
-            "status": int(status) if status is not None else None,
-        }
-        if isinstance(request, dict)
-        else None,
-        {"file": source.get("file"), "line": source.get("line"), "function": source.get("function")}
-        if isinstance(source, dict)
-        else None,
-    )
-
-
 LOAD_JSONL = """INSERT INTO _AllLogs SELECT
   COALESCE(TRY_CAST(j->>'timestamp' AS TIMESTAMPTZ), TRY_CAST(j->>'receiveTimestamp' AS TIMESTAMPTZ)),
   TRY_CAST(j->>'receiveTimestamp' AS TIMESTAMPTZ),
@@ -123,7 +76,7 @@ LOAD_JSONL = """INSERT INTO _AllLogs SELECT
   j->>'severity',
   CASE WHEN json_type(j->'jsonPayload') = 'OBJECT' THEN j->'jsonPayload' END,
   j->>'textPayload',
-  NULL,
+  CASE WHEN json_type(j->'_proto') = 'OBJECT' THEN j->'_proto' END,
   CASE WHEN json_type(j->'labels') = 'OBJECT' THEN j->'labels' END,
   j->>'insertId', j->>'trace', NULL,
   CASE WHEN (j->'httpRequest') IS NOT NULL THEN {'request_method': j->'httpRequest'->>'requestMethod',
@@ -136,7 +89,8 @@ FROM read_json_objects(?, format='newline_delimited') AS t(j)"""
 
 
 def load_jsonl(con: duckdb.DuckDBPyConnection, path: str) -> int:
-    """A JSON Lines export, loaded in SQL (fast); protoPayload is left out."""
+    """A JSON Lines export, loaded in SQL (fast); ``_proto`` holds the protoPayload as a log
+    view has it (see ``load``)."""
     before = _count(con)
     con.execute(LOAD_JSONL, [path])
     con.execute("DELETE FROM _AllLogs WHERE timestamp IS NULL")
@@ -152,7 +106,11 @@ def load(con: duckdb.DuckDBPyConnection, entries: Iterable[Mapping[str, Any]]) -
     """Entries through a temporary JSON Lines file (DuckDB's executemany is slow)."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
         for entry in entries:
-            handle.write(json.dumps(entry) + "\n")
+            proto = entry.get("protoPayload")
+            row = dict(entry)
+            if isinstance(proto, dict):  # a log view: {"audit_log": {snake_case...}}
+                row["_proto"] = {"audit_log": _snake_keys(proto)}
+            handle.write(json.dumps(row) + "\n")
     try:
         return load_jsonl(con, handle.name)
     finally:

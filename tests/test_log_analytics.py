@@ -111,12 +111,13 @@ def assert_same_problems(
         assert b[fingerprint] == values, fingerprint
 
 
-def test_the_demo_hour_gives_the_same_problems_both_ways() -> None:
+@pytest.mark.parametrize("minimum", [Severity.WARNING, Severity.DEFAULT])
+def test_the_demo_hour_gives_the_same_problems_both_ways(minimum: Severity) -> None:
     config = demo_config()
-    target = Target("backend", "demo-project", min_severity=Severity.WARNING)
+    target = Target("backend", "demo-project", min_severity=minimum)
     items, groups = duckdb_items(demo_entries(), target, DEMO_WINDOW, "demo-project")
-    pulled, pull_counts = pull_path(demo_entries(), DEMO_WINDOW, config, Severity.WARNING)
-    pushed, push_counts = pushdown_path(items, DEMO_WINDOW, config, Severity.WARNING)
+    pulled, pull_counts = pull_path(demo_entries(), DEMO_WINDOW, config, minimum)
+    pushed, push_counts = pushdown_path(items, DEMO_WINDOW, config, minimum)
     assert len(pulled) >= 10
     assert_same_problems(pulled, pushed, config)
     assert push_counts.kept == pull_counts.kept == sum(s.count for s in pulled)

@@ -22,6 +22,7 @@ by ``parse_linked_dataset`` and backquoted.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -197,6 +198,7 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
     labels,
     json_payload,
     SUBSTR(text_payload, 1, @sample_chars) AS text_payload,
+    TO_JSON_STRING(proto_payload) AS proto_json,
     http_request.request_method AS http_method,
     http_request.request_url AS http_url,
     http_request.status AS http_status,
@@ -222,6 +224,16 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
       COALESCE({messages},
                IF(json_payload IS NULL, NULL, TO_JSON_STRING(json_payload)),
                text_payload,
+               IF(proto_payload IS NULL, NULL, CONCAT(
+                 COALESCE({_json("audit_log.method_name", "TO_JSON_STRING(proto_payload)")}, ''),
+                 ' on ',
+                 COALESCE({_json("audit_log.resource_name", "TO_JSON_STRING(proto_payload)")},
+                          {_json("audit_log.service_name", "TO_JSON_STRING(proto_payload)")}, ''),
+                 ': ',
+                 COALESCE({_json("audit_log.status.code", "TO_JSON_STRING(proto_payload)")}, ''),
+                 ' ',
+                 COALESCE({_json("audit_log.status.message", "TO_JSON_STRING(proto_payload)")},
+                          ''))),
                CONCAT(COALESCE(http_request.request_method, ''), ' ',
                       COALESCE(http_request.request_url, ''), ' ',
                       COALESCE(CAST(http_request.status AS STRING), '')), ''),
@@ -249,7 +261,8 @@ cells AS (
     MIN(timestamp) AS first_ts,
     MAX(timestamp) AS last_ts,
     ANY_VALUE(STRUCT(timestamp AS ts, insert_id, trace, log_name, resource_type,
-      resource_labels, labels, json_payload, text_payload, http_method, http_url, http_status,
+      resource_labels, labels, json_payload, text_payload, proto_json, http_method, http_url,
+      http_status,
       src_file, src_line, src_function, severity, revision, bucket)
       HAVING MIN timestamp) AS sample
   FROM masked
@@ -423,6 +436,10 @@ def sample_entry(sample: Mapping[str, object]) -> dict[str, object]:
         entry["jsonPayload"] = payload
     elif sample.get("text_payload") is not None:
         entry["textPayload"] = sample["text_payload"]
+    elif isinstance(sample.get("proto_json"), str):
+        proto = _proto_payload(str(sample["proto_json"]))
+        if proto:
+            entry["protoPayload"] = proto
     request = {
         key: value
         for key, value in (
@@ -446,6 +463,33 @@ def sample_entry(sample: Mapping[str, object]) -> dict[str, object]:
     if location:
         entry["sourceLocation"] = location
     return entry
+
+
+def _proto_payload(text: str) -> dict[str, object]:
+    """``TO_JSON_STRING(proto_payload)`` (``{"audit_log": {snake_case...}}`` in a log view) ->
+    the camelCase ``protoPayload`` of the API."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    if isinstance(value, dict) and len(value) == 1:
+        inner = next(iter(value.values()))
+        value = inner if isinstance(inner, dict) else value
+    camel = _camel_keys(value)
+    return camel if isinstance(camel, dict) else {}
+
+
+def _camel_keys(value: object) -> object:
+    if isinstance(value, dict):
+        return {_camel(str(k)): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _dicts(value: object) -> list[Mapping[str, object]]:
