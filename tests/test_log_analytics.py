@@ -29,6 +29,7 @@ from log_gardener.model import ClusterSummary, Severity, Window
 from tests.fakes.bigquery import FakeBigQuery
 from tests.fakes.gcp import FakeGcp
 from tests.fakes.github import FakeGitHub
+from tests.test_action_end_to_end import outputs
 from tests.la_duckdb import connect, load, run_query, to_duckdb
 from tests.la_generate import entries as generated
 
@@ -447,6 +448,7 @@ def test_the_weights_add_up_to_the_entries_in_the_window(bigquery: FakeBigQuery)
 # --- the action end to end ----------------------------------------------------------------------
 
 TOKEN = "gh-la-" + "token"
+SECRET = "gh" + "p_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
 
 
 def test_the_action_runs_end_to_end_with_log_analytics(tmp_path: Path) -> None:
@@ -456,6 +458,17 @@ def test_the_action_runs_end_to_end_with_log_analytics(tmp_path: Path) -> None:
     for entry in demo_entries():
         moved = datetime.fromisoformat(entry["timestamp"][:26] + "+00:00") + shift
         entries.append({**entry, "timestamp": moved.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    hostile = dict(entries[-1])
+    hostile.pop("jsonPayload", None)
+    hostile.pop("httpRequest", None)
+    hostile.pop("protoPayload", None)
+    hostile.update(
+        insertId="hostile-1",
+        timestamp=(now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        severity="ERROR",
+        textPayload=f"::add-mask::x @octocat closes #1 auth failed token={SECRET} <!-- x -->",
+    )
+    entries.append(hostile)
     with (
         FakeGcp(project="demo-project") as gcp,
         FakeBigQuery("demo-project", "logs_link") as bq,
@@ -499,6 +512,10 @@ def test_the_action_runs_end_to_end_with_log_analytics(tmp_path: Path) -> None:
         assert report["sources"]["backend-staging"]["bytes_processed"] == len(entries) * 1024
         summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
         assert "source log-analytics" in summary and "processed" in summary
+        worklog = github.file_at(outputs(tmp_path)["worklog-path"]) or ""
+        assert "auth failed token=" in worklog, "the hostile sample is shown, redacted"
+        published = json.dumps(github.issues) + json.dumps(github.comments) + summary + worklog
+        assert SECRET not in published + printed and "@octocat" not in published
         issues = [i for i in github.issues.values() if "fingerprint=" in i["body"].split("\n")[0]]
         assert len(issues) == min(10, len(report["clusters"]))
         pulled, _ = pull_path(
