@@ -29,9 +29,9 @@ from log_gardener.model import ClusterSummary, Severity, Window
 from tests.fakes.bigquery import FakeBigQuery
 from tests.fakes.gcp import FakeGcp
 from tests.fakes.github import FakeGitHub
-from tests.test_action_end_to_end import outputs
 from tests.la_duckdb import connect, load, run_query, to_duckdb
 from tests.la_generate import entries as generated
+from tests.test_action_end_to_end import outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"
