@@ -133,7 +133,9 @@ def test_pagination_with_an_empty_page_and_the_exact_window(fake_gcp: FakeGcp) -
     tokens = [r.body.get("pageToken") for r in fake_gcp.logging_requests]
     assert tokens[0] is None and len(set(tokens[1:])) == 3
     assert all(r.body["filter"] == EXPECTED_FILTER for r in fake_gcp.logging_requests)
-    assert source.report() == FetchReport(pages=4, entries=8, truncated=False, reached="")
+    assert source.report() == FetchReport(
+        pages=4, entries=8, truncated=False, reached="", source="gcp"
+    )
     assert progress == [
         "target shop: page 1, 3 entries",
         "target shop: page 2, 3 entries",
@@ -177,7 +179,7 @@ def test_429_then_success_on_page_2_without_rereading_page_1(fake_gcp: FakeGcp) 
     assert retried[0] == retried[1]
     # pacing 1 s, backoff 0.5 s (first step, no jitter) then 0.5 s more of pacing, pacing 1 s
     assert clock.sleeps == [1.0, 0.5, 0.5, 1.0]
-    assert source.report() == FetchReport(pages=3, entries=7)
+    assert source.report() == FetchReport(pages=3, entries=7, source="gcp")
 
 
 def test_retry_after_is_honoured(fake_gcp: FakeGcp) -> None:
@@ -218,7 +220,7 @@ def test_timeouts_are_retried(fake_gcp: FakeGcp) -> None:
     source = _source(fake_gcp, timeout=0.2)
     assert _ids(list(source.entries(WINDOW))) == [f"e{i:03d}" for i in range(5)]
     assert fake_gcp.pages_requested() == [1, 2, 2]
-    assert source.report() == FetchReport(pages=2, entries=5)
+    assert source.report() == FetchReport(pages=2, entries=5, source="gcp")
 
 
 @pytest.mark.parametrize(
@@ -240,7 +242,7 @@ def test_max_entries_exactly_all_is_not_truncated(fake_gcp: FakeGcp) -> None:
     _seed(fake_gcp, 5)
     source = _source(fake_gcp, max_entries=5)
     assert len(list(source.entries(WINDOW))) == 5
-    assert source.report() == FetchReport(pages=2, entries=5)
+    assert source.report() == FetchReport(pages=2, entries=5, source="gcp")
 
 
 def test_should_stop_finishes_the_page_then_stops(fake_gcp: FakeGcp) -> None:

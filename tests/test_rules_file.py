@@ -364,7 +364,8 @@ def test_value_errors_name_file_line_and_path(text: str, message: str) -> None:
         (
             "targets:\n  - max-severity: ERROR\n",
             f"{SOURCE}:2: targets[0]: unknown key 'max-severity'. Fix: did you mean "
-            "'min_severity'? Known keys here: name, project, service, filter, min_severity.",
+            "'min_severity'? Known keys here: name, project, service, filter, min_severity, "
+            "source, linked_dataset, location, max_bytes_billed.",
         ),
         (
             "base: &b {reopen: true}\nissues:\n  <<: *b\n",

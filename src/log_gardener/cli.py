@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import IO, TextIO
+from typing import IO, Any, TextIO
 
 from log_gardener import __version__
 from log_gardener.adapters.actions_runner import RunnerOutput, append_step_summary, write_outputs
@@ -28,12 +28,14 @@ from log_gardener.adapters.file_source import FileSource
 from log_gardener.config.inputs import (
     RunnerContext,
     options_from_action_env,
+    parse_location,
     parse_window,
     parse_worklog_dir,
     read_input,
 )
 from log_gardener.config.options import RunOptions
 from log_gardener.config.rules_file import load_rules_file, validate_config_file
+from log_gardener.core.log_analytics import parse_bytes, parse_linked_dataset
 from log_gardener.core.normalize import parse_timestamp
 from log_gardener.core.plan import RunLinks
 from log_gardener.core.rules import RulesConfig, Target, default_config
@@ -44,6 +46,7 @@ from log_gardener.errors import (
     EXIT_OK,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
+    ConfigError,
     GardenerError,
     InputError,
     UsageError,
@@ -108,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--source", default="", help="file:PATH (JSON Lines or a JSON array), - (stdin), or gcp")
+    add(
+        "--source",
+        default="",
+        help="file:PATH (JSON Lines or a JSON array), - (stdin), gcp, or log-analytics",
+    )
     add("--config", default="", help=f"rules file (default {DEFAULT_CONFIG} when present)")
     add("--worklog-dir", default="worklog", help="where the worklog and state.json go")
     add("--since", default="", help="window start, RFC 3339 (e.g. 2025-09-15T13:47:00Z)")
@@ -128,6 +135,9 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     add("--max-entries", type=int, default=50_000, help="entries read at most per run")
     add("--workload-identity-provider", default="", help="WIF provider resource name")
     add("--service-account", default="", help="service account to impersonate (optional)")
+    add("--linked-dataset", default="", help="log-analytics: project.dataset of the log bucket")
+    add("--location", default="", help="log-analytics: BigQuery location (default: dataset's)")
+    add("--max-bytes-billed", default="", help="log-analytics: cap per query (default 10GiB)")
 
 
 def _time_flag(name: str, value: str) -> datetime | None:
@@ -177,7 +187,26 @@ def options_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RunOp
         workload_identity_provider=args.workload_identity_provider,
         service_account=args.service_account,
         github_token=env.get("GITHUB_TOKEN", "") if args.repo else "",
+        **_log_analytics_flags(args),
     )
+
+
+def _log_analytics_flags(args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        if args.linked_dataset:
+            parse_linked_dataset(args.linked_dataset, "--linked-dataset")
+        cap = (
+            parse_bytes(args.max_bytes_billed, "--max-bytes-billed")
+            if args.max_bytes_billed
+            else None
+        )
+    except GardenerError as error:
+        raise UsageError(error.what, fix=error.fix) from None
+    return {
+        "linked_dataset": args.linked_dataset,
+        "location": parse_location(args.location, "--location"),
+        "max_bytes_billed": cap,
+    }
 
 
 def _window_flag(value: str) -> timedelta | None:
@@ -230,18 +259,42 @@ def effective_targets(options: RunOptions, config: RulesConfig) -> tuple[Target,
     return targets
 
 
+def reads_log_analytics(options: RunOptions, target: Target) -> bool:
+    """An explicit --source gcp|log-analytics wins over the target's own ``source``."""
+    chosen = options.source if options.source in ("gcp", "log-analytics") else target.source
+    return chosen == "log-analytics"
+
+
 def source_kind(options: RunOptions, targets: Sequence[Target]) -> str:
-    if options.source == "gcp" and not targets:
+    if options.source in ("gcp", "log-analytics") and not targets:
         raise UsageError(
-            "--source gcp has no target to read",
+            f"--source {options.source} has no target to read",
             fix="pass --project (and --service or --filter), or list `targets` in the rules file",
         )
-    if options.source in ("-", "gcp") or options.source.startswith("file:"):
+    for target in targets:
+        pushdown = reads_log_analytics(options, target)
+        if pushdown and target.filter.strip():
+            raise ConfigError(
+                f"target {quote_value(target.name)} reads Log Analytics but has a Logging "
+                "`filter`, which has no faithful translation into SQL",
+                fix="use `service` and `min-severity` for this target, or read it with "
+                "--source gcp (action input `source: gcp`)",
+            )
+        if pushdown and not (options.linked_dataset or target.linked_dataset):
+            raise ConfigError(
+                f"target {quote_value(target.name)} reads Log Analytics but no linked dataset "
+                "is named",
+                fix="pass --linked-dataset PROJECT_ID.DATASET (action input `linked-dataset`), "
+                "or set `linked_dataset` on the target in the rules file; docs/gcp-setup.md "
+                "shows how to link a dataset to the log bucket",
+            )
+    if options.source in ("-", "gcp", "log-analytics") or options.source.startswith("file:"):
         return options.source
     if options.source:
         raise UsageError(
             f"--source {quote_value(options.source)} is not a log source",
-            fix="use --source file:PATH, --source - (stdin) or --source gcp",
+            fix="use --source file:PATH, --source - (stdin), --source gcp or "
+            "--source log-analytics",
         )
     if targets:
         return "gcp"
@@ -386,26 +439,57 @@ def gcp_feeds(
         env=env,
         project=targets[0].project if targets else "",
         on_secret=out.add_mask,
+        bigquery=any(reads_log_analytics(options, t) for t in targets),
     )
     for target in targets:
+        pushdown = reads_log_analytics(options, target)
+        # Log Analytics counts in BigQuery: no insertId ledger, so no re-read overlap.
+        overlap = timedelta(0) if explicit or pushdown else OVERLAP
         window = explicit or plan_window(
             now,
             cursors.get(target.name),
             lookback=options.window or DEFAULT_WINDOW,
-            overlap=OVERLAP,
+            overlap=overlap,
         )
-        source = CloudLoggingSource(
-            project=target.project,
-            target=target,
-            credentials=credentials,
-            endpoint=env.get("LOG_GARDENER_LOGGING_ENDPOINT", ""),
-            max_entries=options.max_entries,
-            progress=out.print,
-            should_stop=should_stop,
-        )
-        overlap = timedelta(0) if explicit else OVERLAP
+        source: EntrySource
+        if pushdown:
+            source = log_analytics_source(options, target, credentials, env, out)
+        else:
+            source = CloudLoggingSource(
+                project=target.project,
+                target=target,
+                credentials=credentials,
+                endpoint=env.get("LOG_GARDENER_LOGGING_ENDPOINT", ""),
+                max_entries=options.max_entries,
+                progress=out.print,
+                should_stop=should_stop,
+            )
         feeds.append(Feed(target.name, source, window, target.min_severity, overlap))
     return feeds
+
+
+def log_analytics_source(
+    options: RunOptions,
+    target: Target,
+    credentials: Any,
+    env: Mapping[str, str],
+    out: RunnerOutput,
+) -> EntrySource:
+    from log_gardener.adapters.log_analytics import LogAnalyticsSource
+    from log_gardener.core.log_analytics import DEFAULT_MAX_BYTES_BILLED
+
+    dataset = options.linked_dataset or target.linked_dataset  # checked by source_kind
+    cap = options.max_bytes_billed or target.max_bytes_billed or DEFAULT_MAX_BYTES_BILLED
+    return LogAnalyticsSource(
+        target,
+        project=target.project,
+        linked_dataset=dataset,
+        location=options.location or target.location,
+        max_bytes_billed=cap,
+        credentials=credentials,
+        endpoint=env.get("LOG_GARDENER_BIGQUERY_ENDPOINT", ""),
+        progress=out.print,
+    )
 
 
 # --- GitHub --------------------------------------------------------------------------------
@@ -495,7 +579,7 @@ def garden(inv: Invocation, out: RunnerOutput, should_stop: Callable[[], bool]) 
         out.print("No --repo/GITHUB_TOKEN: no GitHub writes; the plan is shown instead.")
     state_text = _read_state(tracker, options, inv.base)
     preflight: GardenerError | None = None
-    if kind == "gcp":
+    if kind in ("gcp", "log-analytics"):
         cursors = parse_state(state_text)[0].cursors
         label = targets[0].name if len(targets) == 1 else f"{len(targets)}-targets"
         try:

@@ -146,6 +146,10 @@ class LogRecord:
     # The jsonPayload's other fields when ``text`` holds only its message (a reference, not a
     # copy: only the few samples a cluster keeps outlive the entry).
     payload: Mapping[str, object] | None = None
+    # Log Analytics: the entries this record stands for (counted in BigQuery); a stand-in is
+    # counted but never shown as a sample (it carries a sample's text at another time).
+    weight: int = 1
+    stand_in: bool = False
 
 
 @dataclass(frozen=True)

@@ -309,6 +309,19 @@ def _ingest(
     return clusterer.summaries()
 
 
+def _sources(fetches: Mapping[str, FetchReport]) -> dict[str, dict[str, object]]:
+    """Per target: which source ran, and (log-analytics) the BigQuery bytes processed."""
+    return {
+        key: {
+            "source": report.source or "file",
+            "entries": report.entries,
+            "bytes_processed": report.bytes_processed,
+            "groups": report.groups,
+        }
+        for key, report in fetches.items()
+    }
+
+
 def _note_fetch(key: str, gathered: _Gathered) -> None:
     report = gathered.fetches[key]
     if report.truncated and report.reached:
@@ -651,6 +664,7 @@ def _render(
     outcome.worklog_text = render_worklog(data)
     outcome.summary_markdown = render_job_summary(data, settings.links.worklog_url)
     outcome.report = report_document(data, gathered.planned)
+    outcome.report["sources"] = _sources(gathered.fetches)
     state = _next_state(settings, gathered, window, path)
     state = replace(
         state,

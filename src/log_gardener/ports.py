@@ -18,6 +18,9 @@ class FetchReport:
     truncated: bool = False  # max-entries reached, or throttling that did not clear
     reached: str = ""  # RFC 3339 timestamp of the last complete point when truncated
     note: str = ""
+    source: str = ""  # "log-analytics" when BigQuery grouped the entries ("" = entries read)
+    bytes_processed: int | None = None  # BigQuery bytes processed (log-analytics only)
+    groups: int = 0  # groups the query returned (log-analytics only)
 
 
 class EntrySource(Protocol):

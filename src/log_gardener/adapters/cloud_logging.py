@@ -336,6 +336,7 @@ class _Fetch:
             truncated=self._truncated,
             reached=format_rfc3339(self._last_stamp) if self._truncated else "",
             note=self._note,
+            source="gcp",
         )
 
 

@@ -47,6 +47,7 @@ from google.auth import identity_pool
 from log_gardener.errors import AuthError, quote_value
 
 LOGGING_READ_SCOPE = "https://www.googleapis.com/auth/logging.read"
+BIGQUERY_SCOPE = "https://www.googleapis.com/auth/bigquery"  # the log-analytics source's jobs
 DEFAULT_STS_URL = "https://sts.googleapis.com/v1/token"
 DEFAULT_IAM_CREDENTIALS_BASE = "https://iamcredentials.googleapis.com"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"  # noqa: S105 - a type name
@@ -251,16 +252,21 @@ def credentials_for_run(
     project: str,
     on_secret: SecretSink = _ignore,
     timeout: float = 30.0,
+    bigquery: bool = False,
 ) -> ReportingCredentials:
     """Credentials with a fresh token (the first refresh happens here, so errors surface now).
 
-    ``project`` is the Logging project: named in messages, never looked up.
+    ``project`` is the Logging project: named in messages, never looked up.  ``bigquery``
+    adds the BigQuery scope (the log-analytics source), asked for only when a target needs it.
     """
+    scopes = [LOGGING_READ_SCOPE, BIGQUERY_SCOPE] if bigquery else [LOGGING_READ_SCOPE]
     del project  # the Logging client gets it explicitly; kept for a stable call signature
     if workload_identity_provider.strip():
-        credentials = _federated(workload_identity_provider, service_account, env, on_secret)
+        credentials = _federated(
+            workload_identity_provider, service_account, env, on_secret, scopes
+        )
     else:
-        credentials = _from_adc_file(env, on_secret)
+        credentials = _from_adc_file(env, on_secret, scopes)
     refresh_now(credentials, timeout=timeout)
     return credentials
 
@@ -301,7 +307,11 @@ class _Timeout(google.auth.transport.Request):
 
 
 def _federated(
-    provider_value: str, service_account: str, env: Mapping[str, str], on_secret: SecretSink
+    provider_value: str,
+    service_account: str,
+    env: Mapping[str, str],
+    on_secret: SecretSink,
+    scopes: list[str],
 ) -> ReportingCredentials:
     provider = parse_provider(provider_value)
     account = service_account.strip()
@@ -336,7 +346,7 @@ def _federated(
         )
     supplier = GitHubOidcSupplier(oidc_url, oidc_token, provider.oidc_audience, context)
     inner = identity_pool.Credentials.from_info(  # type: ignore[no-untyped-call]
-        info, subject_token_supplier=supplier, scopes=[LOGGING_READ_SCOPE]
+        info, subject_token_supplier=supplier, scopes=scopes
     )
     return ReportingCredentials(inner, on_secret, context)
 
@@ -401,7 +411,9 @@ def _oidc_error(detail: str) -> AuthError:
     )
 
 
-def _from_adc_file(env: Mapping[str, str], on_secret: SecretSink) -> ReportingCredentials:
+def _from_adc_file(
+    env: Mapping[str, str], on_secret: SecretSink, scopes: list[str]
+) -> ReportingCredentials:
     path = env.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
     if not path:
         raise AuthError(
@@ -430,7 +442,7 @@ def _from_adc_file(env: Mapping[str, str], on_secret: SecretSink) -> ReportingCr
             "GOOGLE_APPLICATION_CREDENTIALS at a valid credentials file",
         ) from exc
     inner = google.auth.credentials.with_scopes_if_required(  # type: ignore[no-untyped-call]
-        inner, [LOGGING_READ_SCOPE]
+        inner, scopes
     )
     context.service_account = str(getattr(inner, "service_account_email", "") or "")
     _describe_external_account(path, context)

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import PurePosixPath
+from typing import Any
 
 from log_gardener.config.options import RunOptions
+from log_gardener.core.log_analytics import parse_bytes, parse_linked_dataset
 from log_gardener.errors import ConfigError, UsageError, quote_value
 from log_gardener.model import Severity
 
@@ -37,8 +39,9 @@ INPUT_NAMES = (
 )
 """The contract's inputs, in action.yml order."""
 
-EXTRA_INPUT_NAMES = ("source",)
-"""Inputs beyond the contract: ``source`` lets the self-test read the bundled sample file."""
+EXTRA_INPUT_NAMES = ("source", "linked-dataset", "location", "max-bytes-billed")
+"""Inputs beyond the first contract: ``source`` (``gcp``, ``log-analytics``, ``file:PATH``) and
+the log-analytics settings."""
 
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
@@ -54,6 +57,7 @@ _PROJECT_ID = re.compile(r"(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]|\d+")
 _SERVICE = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 _FILTER_LIMIT = 20_000  # Cloud Logging rejects longer filters
+_LOCATION = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,62}")
 
 
 def read_input(env: Mapping[str, str], name: str) -> str:
@@ -180,10 +184,43 @@ def parse_filter(value: str) -> str:
 
 
 def parse_source(value: str) -> str:
-    """Beyond the contract: ``gcp`` (or empty) reads Cloud Logging, ``file:PATH`` a sample."""
-    if value in ("", "gcp") or (value.startswith("file:") and len(value) > len("file:")):
+    """``gcp`` (or empty) reads Cloud Logging entries, ``log-analytics`` groups them in
+    BigQuery first, ``file:PATH`` reads a saved export."""
+    if value in ("", "gcp", "log-analytics") or (
+        value.startswith("file:") and len(value) > len("file:")
+    ):
         return value
-    raise _bad("source", value, "not a log source", "write `gcp` or `file:path/to/entries.jsonl`")
+    raise _bad(
+        "source",
+        value,
+        "not a log source",
+        "write `gcp`, `log-analytics` or `file:path/to/entries.jsonl`",
+    )
+
+
+def parse_location(value: str, name: str = "location") -> str:
+    """A BigQuery location (``US``, ``EU``, ``europe-west1``); empty -> the dataset's."""
+    if value and _LOCATION.fullmatch(value) is None:
+        raise _bad(
+            name,
+            value,
+            "not a BigQuery location",
+            "write the linked dataset's location, e.g. `US`, `EU` or `europe-west1`, or leave "
+            "it empty to use the dataset's",
+        )
+    return value
+
+
+def _log_analytics_inputs(env: Mapping[str, str]) -> dict[str, Any]:
+    dataset = read_input(env, "linked-dataset")
+    if dataset:
+        parse_linked_dataset(dataset, "input `linked-dataset`")
+    cap = read_input(env, "max-bytes-billed")
+    return {
+        "linked_dataset": dataset,
+        "location": parse_location(read_input(env, "location")),
+        "max_bytes_billed": parse_bytes(cap, "input `max-bytes-billed`") if cap else None,
+    }
 
 
 def options_from_action_env(env: Mapping[str, str]) -> RunOptions:
@@ -232,6 +269,7 @@ def options_from_action_env(env: Mapping[str, str]) -> RunOptions:
             "use the email, e.g. `gardener@my-project.iam.gserviceaccount.com`",
         ),
         github_token=token,
+        **_log_analytics_inputs(env),
     )
 
 

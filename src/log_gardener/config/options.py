@@ -31,3 +31,6 @@ class RunOptions:
     workload_identity_provider: str = ""
     service_account: str = ""
     github_token: str = ""
+    linked_dataset: str = ""  # log-analytics: project.dataset linked to the log bucket
+    location: str = ""  # log-analytics: BigQuery location ("" = the dataset's)
+    max_bytes_billed: int | None = None  # log-analytics: None -> the target's, then 10 GiB

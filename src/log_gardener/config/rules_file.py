@@ -58,7 +58,20 @@ TOP_KEYS = ("version", "targets", "defaults", "rules", "issues", "redaction", "p
 PROBLEMS_KEYS = ("link", "separate")
 LINK_KEYS = ("name", "root", "symptoms")
 
-TARGET_KEYS = ("name", "project", "service", "filter", "min_severity")
+TARGET_KEYS = (
+    "name",
+    "project",
+    "service",
+    "filter",
+    "min_severity",
+    "source",
+    "linked_dataset",
+    "location",
+    "max_bytes_billed",
+)
+TARGET_SOURCE_RE = re.compile(r"gcp|log-analytics")
+LINKED_DATASET_RE = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}")
+LOCATION_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,62}")
 DEFAULTS_KEYS = ("priorities",)
 RULE_KEYS = ("name", "match", "priority", "labels", "title", "impact", "ignore", "group_by")
 MATCH_KEYS = ("message", "exception_type", "logger", "severity", "service", "resource_labels")
@@ -400,9 +413,13 @@ def _target(r: _Reader, node: Node, path: str) -> Target | None:
     name = _get(fields, "name", path, shaped(TARGET_NAME_RE, "a target name"), service or "default")
     filter_ = _get(fields, "filter", path, lambda n, p: r.text(n, p, limit=MAX_FILTER_CHARS), "")
     min_severity = _get(fields, "min_severity", path, r.severity, Severity.WARNING)
+    source = _get(fields, "source", path, shaped(TARGET_SOURCE_RE, "gcp or log-analytics"), "")
+    dataset = _get(fields, "linked_dataset", path, shaped(LINKED_DATASET_RE, "project.dataset"), "")
+    location = _get(fields, "location", path, shaped(LOCATION_RE, "a BigQuery location"), "")
+    cap = _get(fields, "max_bytes_billed", path, lambda n, p: r.integer(n, p, 1), None)
     if len(r.problems) > before:
         return None
-    return Target(name, project, service, filter_, min_severity)
+    return Target(name, project, service, filter_, min_severity, source, dataset, location, cap)
 
 
 def _priorities(r: _Reader, node: Node) -> dict[Severity, Priority]:

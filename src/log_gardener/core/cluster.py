@@ -197,6 +197,7 @@ class _Cluster:
     earlier_middle: LogRecord | None = None  # ... and at the power of two before it
     last: LogRecord | None = None
     buckets: list[int] = field(default_factory=list)
+    shown: int = 0  # records that may be samples (not Log Analytics stand-ins)
 
 
 class Clusterer:
@@ -333,10 +334,10 @@ class Clusterer:
     # --- statistics -------------------------------------------------------------------------
 
     def _count(self, cluster: _Cluster, record: LogRecord) -> None:
-        cluster.count += 1
-        count = cluster.count
+        weight = record.weight
+        cluster.count += weight
         severity = record.severity
-        cluster.severity_counts[severity] = cluster.severity_counts.get(severity, 0) + 1
+        cluster.severity_counts[severity] = cluster.severity_counts.get(severity, 0) + weight
         moment = record.timestamp
         if cluster.first_seen is None or moment < cluster.first_seen:
             cluster.first_seen = moment
@@ -346,16 +347,20 @@ class Clusterer:
         if record.revision and (
             record.revision in cluster.revisions or len(cluster.revisions) < MAX_SET
         ):
-            cluster.revisions[record.revision] = cluster.revisions.get(record.revision, 0) + 1
+            cluster.revisions[record.revision] = cluster.revisions.get(record.revision, 0) + weight
         _remember(cluster.locations, record.location)
-        if count == 1:
+        cluster.buckets[self._bucket_of(moment)] += weight
+        if record.stand_in:
+            return
+        cluster.shown += 1
+        shown = cluster.shown
+        if shown == 1:
             cluster.first = record
             if cluster.kind is GroupingKind.STACK and not cluster.exception_value:
                 cluster.exception_value = record.exception_value
-        elif count & (count - 1) == 0:  # a power of two: keeps a sample near the middle
+        elif shown & (shown - 1) == 0:  # a power of two: keeps a sample near the middle
             cluster.earlier_middle, cluster.middle = cluster.middle, record
         cluster.last = record
-        cluster.buckets[self._bucket_of(moment)] += 1
 
     def _bucket_of(self, moment: datetime) -> int:
         if self._bucket_width <= 0:
@@ -411,11 +416,11 @@ class Clusterer:
 
     def _samples(self, cluster: _Cluster) -> tuple[LogRecord, ...]:
         middle = cluster.middle
-        if middle is not None and cluster.count > 1:
+        if middle is not None and cluster.shown > 1:
             # The stored middle sits at the largest power of two P <= count; prefer P/2 when P
             # lies in the last quarter, so the sample stays "between" rather than near the end.
-            largest_power = 1 << (cluster.count.bit_length() - 1)
-            if largest_power * 4 > cluster.count * 3 and cluster.earlier_middle is not None:
+            largest_power = 1 << (cluster.shown.bit_length() - 1)
+            if largest_power * 4 > cluster.shown * 3 and cluster.earlier_middle is not None:
                 middle = cluster.earlier_middle
         chosen: list[LogRecord] = []
         for record in (cluster.first, middle, cluster.last):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.infra import InfraTracker
+from log_gardener.core.log_analytics import WeightedEntry
 from log_gardener.core.normalize import Glance, glance_below, normalize_entry
 from log_gardener.core.platform import platform_key, platform_template
 from log_gardener.core.problems import Observer
@@ -76,6 +77,9 @@ class Ingestor:
         self._counts["duplicates"] += 1
 
     def add(self, line_no: int, raw: object) -> None:
+        if type(raw) is WeightedEntry:
+            self._add_weighted(line_no, raw)
+            return
         self._counts["read"] += 1
         if type(raw) is dict and self.min_severity > Severity.DEFAULT:
             # Most entries of a real hour are below the minimum (INFO request logs): they are
@@ -108,6 +112,40 @@ class Ingestor:
             self._counts["duplicates"] += 1
             return
         self._keep(record)
+
+    def _add_weighted(self, line_no: int, item: WeightedEntry) -> None:
+        """A Log Analytics group's share: a real sample, or a stand-in for ``weight`` entries
+        (the same steps as ``add``, each counting ``weight``; no duplicate check: Log Analytics
+        does not deduplicate, and a stand-in has no identity)."""
+        weight = item.weight
+        self._counts["read"] += weight
+        record = normalize_entry(dict(item.entry), line_no)
+        if isinstance(record, MalformedEntry):
+            self._counts["malformed"] += weight
+            if len(self.malformed_examples) < MALFORMED_EXAMPLES:
+                self.malformed_examples.append(record)
+            return
+        record = replace(
+            record,
+            timestamp=item.timestamp,
+            severity=item.severity,
+            revision=item.revision,
+            weight=weight,
+            stand_in=not item.sample,
+            insert_id=record.insert_id if item.sample else "",
+        )
+        if self.window is not None and not self.window.contains(record.timestamp):
+            self._counts["skipped_window"] += weight
+            return
+        self.infra.observe(record)
+        if record.severity < self.min_severity:
+            self._counts["skipped_severity"] += weight
+            return
+        self._counts["kept"] += weight
+        key = custom_group_key(self.config, record) if self._grouping_rules else None
+        fingerprint = self.clusterer.add(record, key)
+        if self.assign is not None and item.sample:
+            self.assign(record.insert_id, fingerprint)
 
     def _skip_below(self, glance: Glance) -> None:
         # The same steps as ``add`` for such an entry: window, platform signals, severity.

@@ -45,6 +45,10 @@ class Target:
     service: str = ""  # Cloud Run service name
     filter: str = ""  # raw Logging filter, ANDed with the service/severity/window clauses
     min_severity: Severity = Severity.WARNING
+    source: str = ""  # "gcp" or "log-analytics"; "" = the run's --source / `source` input
+    linked_dataset: str = ""  # log-analytics: project.dataset linked to the log bucket
+    location: str = ""  # log-analytics: BigQuery location ("" = the dataset's)
+    max_bytes_billed: int | None = None  # log-analytics: per-query cap (None = the run's)
 
 
 @dataclass(frozen=True)
