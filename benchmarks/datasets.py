@@ -688,6 +688,11 @@ def _jvm_trace(rng: random.Random, error: tuple[str, str, str, float], slots: _S
     return "\n".join(lines)
 
 
+# Templates that are one event with another: a number's optional unit conversion does not make
+# another event ("34527 bytes sent" and "48853 bytes (298.6 KB) sent").
+_SAME_TRUTH = {("proxifier", 2): 1}
+
+
 def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> int:
     total = sum(w for _, w in weighted)
     point = rng.random() * total
@@ -732,7 +737,8 @@ def generate(name: str, size: int = SIZE, seed: int = 20240501) -> Iterator[dict
         # A template logs at one level, as real code does (the level is part of the line).
         slots.level = ("notice", "error", "warn")[choice % 3]
         message = slots.fill(template)
-        entry = _entry(name, index, moment, f"{name}/{choice}", "WARNING")
+        truth = _SAME_TRUTH.get((name, choice), choice)
+        entry = _entry(name, index, moment, f"{name}/{truth}", "WARNING")
         header = _HEADERS.get(name)
         if header is not None:
             entry["textPayload"] = header(slots, moment) + message

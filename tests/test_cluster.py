@@ -41,7 +41,8 @@ def _record(
 
 def _groups(messages: list[str], clusterer: Clusterer | None = None) -> list[str]:
     clusterer = clusterer or Clusterer(WINDOW)
-    return [clusterer.add(_record(m)) for m in messages]
+    fps = [clusterer.add(_record(m)) for m in messages]
+    return [clusterer.resolve(fp) for fp in fps]
 
 
 def test_messages_differing_in_an_unmasked_value_join_one_cluster() -> None:
@@ -50,7 +51,7 @@ def test_messages_differing_in_an_unmasked_value_join_one_cluster() -> None:
         [
             "Removing stale file report.csv",
             "Removing stale file notes.txt",
-            "Removing stale file a",
+            "Removing stale file old.log",
         ],
         clusterer,
     )
@@ -222,14 +223,16 @@ def test_two_runs_sharing_known_clusters_keep_one_fingerprint_per_problem() -> N
     first_run, second_run = rows[:300], rows[300:]
     fps_by_truth: dict[int, set[str]] = defaultdict(set)
     first = Clusterer(WINDOW)
-    for truth, record in first_run:
-        fps_by_truth[truth].add(first.add(record))
+    first_fps = [(truth, first.add(record)) for truth, record in first_run]
+    for truth, fp in first_fps:
+        fps_by_truth[truth].add(first.resolve(fp))
     known = first.known_clusters()
     assert {k.fingerprint for k in known} == {s.fingerprint for s in first.summaries()}
     # The second run sees other values (different order, different users and numbers).
     second = Clusterer(WINDOW, known)
-    for truth, record in reversed(second_run):
-        fps_by_truth[truth].add(second.add(record))
+    second_fps = [(truth, second.add(record)) for truth, record in reversed(second_run)]
+    for truth, fp in second_fps:
+        fps_by_truth[truth].add(second.resolve(fp))
     assert {truth: len(fps) for truth, fps in fps_by_truth.items()} == {
         truth: 1 for truth in range(len(_TEMPLATES))
     }
@@ -239,6 +242,7 @@ def test_known_template_attaches_fresh_values_by_similarity() -> None:
     first = Clusterer(WINDOW)
     fp = first.add(_record("Deleted file a.csv"))
     first.add(_record("Deleted file b.csv"))
+    first.add(_record("Deleted file c.csv"))
     (known,) = first.known_clusters()
     assert known.template == "Deleted file <*>"
     second = Clusterer(WINDOW, [known])

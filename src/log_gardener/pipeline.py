@@ -269,6 +269,7 @@ def _ingest(
         settings.progress(f"target {feed.key}: {gathered.fetches[feed.key].entries} entries read")
         if settings.should_stop():
             break
+    ingestor.finish()
     gathered.counts = ingestor.counts()
     gathered.malformed = list(ingestor.malformed_examples)
     gathered.warnings = list(ingestor.warnings)

@@ -1,7 +1,8 @@
 """Grouping records into clusters, online, memory bounded by the number of clusters.  Pure.
 
     clusterer = Clusterer(window, known)     # known: Sequence[KnownCluster] from state.json
-    fp = clusterer.add(record, custom_key)   # the record's final fingerprint, at once
+    fp = clusterer.add(record, custom_key)   # the record's fingerprint, at once
+    final = clusterer.resolve(fp)            # ... and the one it ended up in (see below)
     summaries = clusterer.summaries()        # list[ClusterSummary], in order of first record
     known = clusterer.known_clusters()       # what state.json should remember (this run's view)
 
@@ -10,8 +11,14 @@ frames); otherwise the masked message within (service, logger).  Message groups 
 similarity, Drain-like but without a prefix tree: a record whose template has the same number of
 tokens as a cluster's, agrees on enough of them and differs only in positions that do not look
 constant (keys, verbs, function words) joins it, and the cluster template shows ``<*>`` there.
-A cluster's fingerprint comes from its *first* template and never changes, so ``add`` answers
-at once; clusters known from earlier runs are seeded first, so later runs attach to them.
+A position becomes a variable only with evidence: a placeholder, a ``key=`` value, id-shaped
+words (node12, node13), an HTTP status of the same class; plain words must show
+``WORD_VALUES`` distinct values, many relative to the records seen.  Until then a record that
+differs only in such words starts a sibling cluster; when its family's first cluster later
+generalizes, covered siblings merge into it and ``resolve`` maps their fingerprints to it.
+HTTP methods, protocol names, function words and verbs never become variables.
+A cluster's fingerprint comes from its *first* template and never changes; clusters known from
+earlier runs are seeded first, so later runs attach to them.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from log_gardener.core import fingerprint
 from log_gardener.core.fingerprint import WILDCARD
@@ -35,6 +43,14 @@ from log_gardener.model import (
 
 SIMILARITY = 0.5
 """Share of token positions that must agree exactly for a record to join a cluster."""
+
+WORD_VALUES = 3
+"""Distinct plain words a position must show before it becomes a variable ("root", "bob",
+"carol"): two words are an event and its sibling ("HTTPS" vs "SOCKS5"), not a variable."""
+
+WORD_SHARE = 4
+"""... and those distinct words times this must reach the records and near misses seen: a
+position that keeps repeating two or three words in many records is an enumeration of events."""
 
 _KEYED_WILDCARD = "=" + WILDCARD
 MAX_SET = 50  # services, revisions and locations kept per cluster
@@ -174,6 +190,53 @@ _PROTECTED_WORDS = frozenset(
 )
 
 
+# HTTP methods and protocol names: two of them differing is a different event, whatever case.
+_PROTOCOL_WORDS = frozenset(
+    {
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+        "CONNECT",
+        "TRACE",
+        "HTTP",
+        "HTTPS",
+        "HTTP/1.0",
+        "HTTP/1.1",
+        "HTTP/2",
+        "HTTP/2.0",
+        "HTTP/3",
+        "HTTP2",
+        "HTTP3",
+        "SOCKS",
+        "SOCKS4",
+        "SOCKS4A",
+        "SOCKS5",
+        "TCP",
+        "UDP",
+        "TLS",
+        "SSL",
+        "SSH",
+        "FTP",
+        "SFTP",
+        "SMTP",
+        "IMAP",
+        "POP3",
+        "DNS",
+        "QUIC",
+        "GRPC",
+        "WS",
+        "WSS",
+        "ICMP",
+        "IPV4",
+        "IPV6",
+    }
+)
+
+
 @dataclass(slots=True)
 class _Cluster:
     fingerprint: str
@@ -197,6 +260,13 @@ class _Cluster:
     earlier_middle: LogRecord | None = None  # ... and at the power of two before it
     last: LogRecord | None = None
     buckets: list[int] = field(default_factory=list)
+    # Evidence for plain-word positions: distinct words seen there by near misses (records
+    # that differed only there and started their own cluster), and those near misses.
+    near: dict[int, dict[str, None]] = field(default_factory=dict)
+    misses: int = 0
+    siblings: list[_Cluster] = field(default_factory=list)
+    merged_into: _Cluster | None = None  # set when a wider cluster absorbed this one
+    parent: _Cluster | None = None  # the cluster whose near miss started this one
 
 
 class Clusterer:
@@ -218,6 +288,7 @@ class Clusterer:
         self._similar: dict[tuple[str, str, int], list[_Cluster]] = {}
         self._exact: dict[tuple[str, str, str], _Cluster] = {}
         self._stack_cache: dict[tuple[object, ...], str] = {}
+        self._aliases: dict[str, str] = {}
         for item in known:
             self._seed(item)
 
@@ -260,9 +331,20 @@ class Clusterer:
         exact_key = (record.service, record.logger, template)
         cluster = self._exact.get(exact_key)
         if cluster is not None:
+            while cluster.merged_into is not None:
+                cluster = cluster.merged_into
             return cluster
         tokens = template.split(" ")
-        cluster = self._most_similar(record.service, record.logger, tokens)
+        cluster, match = self._most_similar(record.service, record.logger, tokens)
+        anchor = None
+        if cluster is not None and match is not None and match.words:
+            # Evidence gathers on the first cluster of a family, not on its siblings.
+            root = cluster.parent
+            root_match = _score(root.tokens, tokens) if root is not None else None
+            if root is not None and root_match is not None and root.merged_into is None:
+                cluster, match = root, root_match
+            if match.words and not self._enough_words(cluster, tokens, match.words):
+                anchor, cluster = cluster, None
         if cluster is None:
             fp = fingerprint.message_fingerprint(template, record.logger, record.service)
             existing = self._by_fp.get(fp)
@@ -271,21 +353,65 @@ class Clusterer:
             else:
                 cluster = self._new(fp, GroupingKind.MESSAGE, record, template)
                 self._index(cluster)
+                if anchor is not None:
+                    anchor.siblings.append(cluster)
+                    cluster.parent = anchor
         else:
+            before = cluster.tokens.count(WILDCARD)
             _generalize(cluster.tokens, tokens)
+            if cluster.siblings and cluster.tokens.count(WILDCARD) > before:
+                self._absorb_siblings(cluster)
         if len(self._exact) >= _EXACT_LIMIT:
             self._exact.clear()  # bounded; the similarity search finds the same clusters again
         self._exact[exact_key] = cluster
         return cluster
 
-    def _most_similar(self, service: str, logger: str, tokens: list[str]) -> _Cluster | None:
+    def _most_similar(
+        self, service: str, logger: str, tokens: list[str]
+    ) -> tuple[_Cluster | None, _Match | None]:
         best: _Cluster | None = None
-        best_score = -1
+        best_match: _Match | None = None
         for candidate in self._similar.get((service, logger, len(tokens)), ()):
-            score = _score(candidate.tokens, tokens)
-            if score > best_score:  # strict: the earliest cluster wins a tie (determinism)
-                best, best_score = candidate, score
-        return best
+            match = _score(candidate.tokens, tokens)
+            # strict: the earliest cluster wins a tie (determinism)
+            if match is not None and (best_match is None or match.score > best_match.score):
+                best, best_match = candidate, match
+        return best, best_match
+
+    def _enough_words(self, cluster: _Cluster, tokens: list[str], words: tuple[int, ...]) -> bool:
+        """Counts a near miss at plain-word positions; True once each shows enough words."""
+        cluster.misses += 1
+        enough = True
+        for index in words:
+            seen = cluster.near.setdefault(index, {cluster.tokens[index]: None})
+            if len(seen) < MAX_SET:
+                seen[tokens[index]] = None
+            distinct = len(seen)
+            if distinct < WORD_VALUES or distinct * WORD_SHARE < cluster.count + cluster.misses:
+                enough = False
+        return enough
+
+    def _absorb_siblings(self, cluster: _Cluster) -> None:
+        """Clusters that split off ``cluster`` for want of evidence and that its wider
+        template now covers become part of it (their fingerprints are not reported again)."""
+        kept = []
+        for sibling in cluster.siblings:
+            if sibling.merged_into is None and _covers(cluster.tokens, sibling.tokens):
+                _merge_counts(cluster, sibling)
+                sibling.merged_into = cluster
+                key = (sibling.service, sibling.logger, len(sibling.tokens))
+                self._similar[key] = [c for c in self._similar.get(key, ()) if c is not sibling]
+                self._aliases[sibling.fingerprint] = cluster.fingerprint
+            else:
+                kept.append(sibling)
+        cluster.siblings = kept
+
+    def resolve(self, fp: str) -> str:
+        """The fingerprint that ``fp`` (an earlier answer of ``add``) ended up in."""
+        seen = 0
+        while fp in self._aliases and seen < 64:
+            fp, seen = self._aliases[fp], seen + 1
+        return fp
 
     def _new(self, fp: str, kind: GroupingKind, record: LogRecord, template: str) -> _Cluster:
         cluster = _Cluster(
@@ -427,22 +553,31 @@ class Clusterer:
 # --- similarity -------------------------------------------------------------------------------
 
 
-def _score(template: list[str], tokens: list[str]) -> int:
-    """Agreeing constant positions when ``tokens`` may join ``template``; -1 when it may not.
+class _Match(NamedTuple):
+    score: int  # agreeing constant positions
+    words: tuple[int, ...]  # differing positions that hold plain words on both sides
+
+
+def _score(template: list[str], tokens: list[str]) -> _Match | None:
+    """How ``tokens`` may join ``template``; None when they may not.
 
     Equal placeholders (``<NUM>`` vs ``<NUM>``) are left out of the ratio: a syslog header or
-    a run of numbers would otherwise make unrelated messages look alike.
+    a run of numbers would otherwise make unrelated messages look alike.  A differing position
+    is a variable with evidence (a placeholder, a ``key=`` value, an id-shaped word, an HTTP
+    status of the same class) or a plain-word position listed in ``words``: the caller joins
+    those only when the cluster has seen enough distinct words there.
     """
     if template == tokens:
-        return len(tokens)
+        return _Match(len(tokens), ())
     # Cheap necessary condition (C-speed): joining needs agreeing constants >= differing ones,
     # so positions that are equal or already wildcards must cover at least half the tokens.
     equal = sum(map(operator.eq, template, tokens))
     if 2 * equal + " ".join(template).count(WILDCARD) < len(tokens):
-        return -1
+        return None
     same = 0
     informative = 0
     differing = 0
+    words: list[int] = []
     previous_word_differed = False
     for index, (known, new) in enumerate(zip(template, tokens, strict=True)):
         if known == new:
@@ -456,36 +591,84 @@ def _score(template: list[str], tokens: list[str]) -> int:
         ):
             previous_word_differed = False
             continue  # a position already known to vary ("user=<*>" takes any "user=...")
-        if not _may_differ(known, new, first=index == 0):
-            return -1
+        evidence = _evidence(known, new, first=index == 0)
+        if evidence is None:
+            return None
         # Two plain words changing side by side are a different phrase, not a value.
         word_pair = known.isalpha() and new.isalpha()
         if word_pair and previous_word_differed:
-            return -1
+            return None
         previous_word_differed = word_pair
+        if not evidence:
+            words.append(index)
         differing += 1
         informative += 1
     if differing == 0:
-        return same
+        return _Match(same, ())
     if same == 0 or same < SIMILARITY * informative:
-        return -1
-    return same
+        return None
+    return _Match(same, tuple(words))
 
 
-def _may_differ(known: str, new: str, first: bool) -> bool:
-    """Could these two tokens be two values of one variable?"""
+def _evidence(known: str, new: str, first: bool) -> bool | None:
+    """Could these two tokens be two values of one variable?  None: never (a different event);
+    True: yes, they look like values; False: only if the position shows many distinct words."""
     known_key, new_key = _key_of(known), _key_of(new)
     if known_key != new_key:
-        return False  # "user=a" vs "host=a"
+        return None  # "user=a" vs "host=a"
     if known_key:
         return True  # same key, different values
+    known_status, new_status = _status_class(known), _status_class(new)
+    if known_status or new_status:
+        # "-> 502" and "-> 503" are one outcome class; "-> 404" and "-> 502" are not.
+        return True if known_status == new_status else None
     if first and known.isalpha() and new.isalpha():
-        return False  # a message's leading word names the event ("Launching", "KILLING")
+        return None  # a message's leading word names the event ("Launching", "KILLING")
+    if _is_kind(known) or _is_kind(new):
+        return True  # a placeholder on one side: a value position
     known_word, new_word = _word(known), _word(new)
     if known_word in _PROTECTED_WORDS or new_word in _PROTECTED_WORDS:
-        return False
+        return None
+    if _shout(known) in _PROTOCOL_WORDS or _shout(new) in _PROTOCOL_WORDS:
+        return None  # GET vs POST, HTTPS vs SOCKS5: a different method or protocol
     # "opened"/"closed", "starting"/"stopping": a change of action, not of value.
-    return not (_verb_like(known_word) and _verb_like(new_word))
+    if _verb_like(known_word) and _verb_like(new_word):
+        return None
+    return _id_shaped(known, new)
+
+
+def _is_kind(token: str) -> bool:
+    start = token.find("<")
+    return start >= 0 and token.find(">", start) > start
+
+
+def _status_class(token: str) -> str:
+    if len(token) == 3 and token[0] in "12345" and token[1:].isdigit():
+        return token[0]
+    if len(token) == 3 and token[0] in "12345" and token[1:] == "xx":
+        return token[0]
+    return ""
+
+
+def _id_shaped(known: str, new: str) -> bool:
+    """Words that hold digits with the same letters around them (node12, node13) are ids."""
+    if not (_has_digit(known) and _has_digit(new)):
+        return False
+    known_skeleton, new_skeleton = known.translate(_NO_DIGITS), new.translate(_NO_DIGITS)
+    if known_skeleton != new_skeleton:
+        return False
+    return len(known) - len(known_skeleton) >= 2 or len(new) - len(new_skeleton) >= 2
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _has_digit(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
+
+
+def _shout(token: str) -> str:
+    return token.strip(".,;:!?()[]\"'").upper()
 
 
 def _word(token: str) -> str:
@@ -510,7 +693,41 @@ def _key_of(token: str) -> str:
 def _generalize(template: list[str], tokens: list[str]) -> None:
     for index, (known, new) in enumerate(zip(template, tokens, strict=True)):
         if known not in (new, WILDCARD):
-            template[index] = f"{_key_of(known)}{WILDCARD}"
+            status = _status_class(known)
+            if status and status == _status_class(new):
+                template[index] = status + "xx"
+            else:
+                template[index] = f"{_key_of(known)}{WILDCARD}"
+
+
+def _covers(template: list[str], tokens: list[str]) -> bool:
+    """Every position of ``tokens`` is equal to ``template``'s or falls in its wildcard."""
+    for known, new in zip(template, tokens, strict=True):
+        if known == new or known == WILDCARD:
+            continue
+        if known.endswith(_KEYED_WILDCARD) and new.startswith(known[: -len(WILDCARD)]):
+            continue
+        return False
+    return True
+
+
+def _merge_counts(into: _Cluster, other: _Cluster) -> None:
+    into.count += other.count
+    for severity, count in other.severity_counts.items():
+        into.severity_counts[severity] = into.severity_counts.get(severity, 0) + count
+    if other.first_seen is not None and (into.first_seen is None or other.first_seen < into.first_seen):
+        into.first_seen, into.first = other.first_seen, other.first
+    if other.last_seen is not None and (into.last_seen is None or other.last_seen >= into.last_seen):
+        into.last_seen, into.last = other.last_seen, other.last
+    for service in other.services:
+        _remember(into.services, service)
+    for revision, count in other.revisions.items():
+        if revision in into.revisions or len(into.revisions) < MAX_SET:
+            into.revisions[revision] = into.revisions.get(revision, 0) + count
+    for location in other.locations:
+        _remember(into.locations, location)
+    into.buckets = [a + b for a, b in zip(into.buckets, other.buckets, strict=True)]
+    other.count = 0  # its records are counted here now
 
 
 def _remember(values: dict[str, None], value: str) -> None:

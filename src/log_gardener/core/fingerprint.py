@@ -77,6 +77,18 @@ _KINDS = re.compile(
     r"|(?P<POD>(?P<deployment>[a-z][a-z0-9]*(?:-[a-z0-9]+)*?)"
     r"(?:-[bcdfghjklmnpqrstvwxz2-9]{6,10}-[bcdfghjklmnpqrstvwxz2-9]{5}|-[bcdfghjklmnpqrstvwxz2-9]{5}))"
 )
+# Words that hold a digit but name a thing, not a value: SOCKS5, IPv6, utf8, ext4, log4j, k8s,
+# HTTP/1.1, TLSv1.2.  They stay as they are; when such a word does vary between records
+# (node1, node2, node3) the similarity merge sees the change and decides with evidence.
+_DIGIT_WORD = re.compile(
+    r"[A-Za-z]{2,}\d{1,3}[A-Za-z]{0,3}|[A-Za-z]\d{1,2}[A-Za-z]{1,3}"
+    r"|[A-Za-z]{2,8}v?\d(?:\.\d){1,2}|[A-Za-z]{2,8}/\d(?:\.\d)?|v\d{1,2}(?:alpha|beta)?\d?"
+)
+# A number's parenthesized conversion ("1190 bytes (1.16 KB) sent"): dropped, so the line
+# with it and the line without it are one template and the number with its unit one variable.
+_CONVERSION = re.compile(r"(\d[\d.,]*\s?[A-Za-z%/]{0,8})\s+\(\s*~?[\d.,]+\s?[A-Za-z%/]{0,8}\s*\)")
+# An HTTP status after an arrow ("POST /api/v1/x -> 502") is kept: it names the outcome.
+_STATUS = re.compile(r"[1-5]\d\d")
 _BASE64ISH = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _BRACKET = re.compile(r"[\[(]")
 _KEY = re.compile(r"[A-Za-z_][\w.-]*")
@@ -108,11 +120,21 @@ def _mask(line: str) -> str:
             line = _QUOTED_VALUE.sub(r"\1<VALUE>", line)
         if _HAS_CLOCK.search(line) is not None:
             line = _SPANNING_DATETIME.sub("<DATETIME>", line)
+    if "(" in line and _DIGIT.search(line) is not None:
+        line = _CONVERSION.sub(r"\1", line)
     tokens = line.split()
     for index, token in enumerate(tokens):
         if not token.isalpha():  # plain words are by far the commonest tokens
             tokens[index] = mask_token(token)
+    if "->" in line:
+        _keep_status(line.split(), tokens)
     return " ".join(tokens)
+
+
+def _keep_status(raw: list[str], tokens: list[str]) -> None:
+    for index in range(1, len(raw)):
+        if raw[index - 1] == "->" and _STATUS.fullmatch(raw[index]) is not None:
+            tokens[index] = raw[index]
 
 
 def mask_token(token: str) -> str:
@@ -145,6 +167,8 @@ def _classify(core: str, depth: int = 0) -> str:
         if kind in {"deployment", "POD"}:
             return f"{match['deployment']}-<POD>"
         return f"<{kind}>"
+    if _DIGIT_WORD.fullmatch(core) is not None:
+        return core
     if depth > 2 or not _has_digit(core):
         return core  # no digit: a word, a name; the similarity merge decides about it
     for separator in ("=", ":"):
