@@ -259,3 +259,104 @@ def test_same_input_order_gives_the_same_output() -> None:
         return [(s.fingerprint, s.template, s.count) for s in clusterer.summaries()]
 
     assert run() == run()
+
+
+# --- evidence before a position becomes a variable ---------------------------------------------
+
+
+def test_two_alphabetic_values_never_make_a_variable() -> None:
+    fps = _groups(
+        [
+            "Session: 42 initialized by client WindowsUpdateAgent, version: 7.6",
+            "Session: 43 initialized by client WindowsUpdateAgent, version: 7.6",
+            "Session: 44 initialized by client CcmExec, version: 7.6",
+            "Session: 45 initialized by client CcmExec, version: 7.6",
+            "Session: 46 initialized by client WindowsUpdateAgent, version: 7.6",
+        ]
+    )
+    assert fps[0] == fps[1] == fps[4] != fps[2] == fps[3]
+
+
+def test_many_distinct_words_in_a_position_do_make_a_variable() -> None:
+    names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]
+    clusterer = Clusterer(WINDOW)
+    fps = _groups(
+        [f"Invalid user {name} from 10.0.0.{i}" for i, name in enumerate(names)], clusterer
+    )
+    assert len(set(fps)) == 1
+    (summary,) = clusterer.summaries()
+    assert (summary.template, summary.count) == ("Invalid user <*> from <IP>", len(names))
+
+
+def test_a_position_repeating_few_words_over_many_records_stays_apart() -> None:
+    # An enumeration of events (two or three words, each seen many times) is not a variable.
+    messages = [f"Job {i} finished with state SUCCEEDED" for i in range(40)]
+    messages += ["Job 41 finished with state FAILED", "Job 42 finished with state CANCELLED"]
+    messages += ["Job 43 finished with state FAILED"]
+    fps = _groups(messages)
+    assert len(set(fps)) == 3
+
+
+def test_methods_and_protocols_never_merge() -> None:
+    proxy = "chrome.exe - example.com:443 open through proxy proxy.example.net:5070 {}"
+    messages = [proxy.format(word) for word in ("HTTPS", "SOCKS5", "HTTPS", "SOCKS4", "HTTP")]
+    messages += [f"{m} /api/v1/items/{i} -> 500" for i, m in enumerate(("GET", "POST", "PUT"))]
+    fps = _groups(messages)
+    assert len(set(fps[:5])) == 4 and fps[0] == fps[2]
+    assert len(set(fps[5:])) == 3
+
+
+def test_http_status_classes_stay_apart_and_the_status_is_kept() -> None:
+    clusterer = Clusterer(WINDOW)
+    fps = _groups(
+        [
+            "POST /api/v1/chat/messages -> 502",
+            "POST /api/v1/chat/messages -> 503",
+            "POST /api/v1/chat/messages -> 404",
+            "POST /api/v1/orders/7 -> 502",
+            "POST /api/v1/orders/8 -> 502",
+        ],
+        clusterer,
+    )
+    assert fps[0] == fps[1] != fps[2]
+    assert fps[3] == fps[4] != fps[0]
+    templates = {s.fingerprint: s.template for s in clusterer.summaries()}
+    assert templates[fps[0]] == "POST /api/v1/chat/messages -> 5xx"
+    assert templates[fps[2]] == "POST /api/v1/chat/messages -> 404"
+    assert templates[fps[3]] == "POST /api/v1/orders/<NUM> -> 502"
+
+
+def test_digit_bearing_words_that_repeat_stay_constants() -> None:
+    clusterer = Clusterer(WINDOW)
+    for index in range(20):
+        for word in ("utf8", "ext4"):
+            clusterer.add(_record(f"mounted volume {index} as {word} ok"))
+    templates = sorted(s.template for s in clusterer.summaries())
+    assert templates == ["mounted volume <NUM> as ext4 ok", "mounted volume <NUM> as utf8 ok"]
+
+
+def test_id_shaped_words_are_variables() -> None:
+    fps = _groups(["worker node12 lost heartbeat", "worker node13 lost heartbeat"])
+    assert fps[0] == fps[1]
+
+
+def test_a_unit_conversion_does_not_split_a_template() -> None:
+    fps = _groups(
+        [
+            "firefox.exe - a.com:443 close, 1190 bytes sent, 7 bytes received, lifetime 00:02",
+            "firefox.exe - a.com:443 close, 1190 bytes (1.16 KB) sent, 12 bytes received, lifetime 00:09",
+            "firefox.exe - a.com:80 close, 48853 bytes (47.7 KB) sent, 9 bytes (0.01 KB) received, lifetime 01:02",
+        ]
+    )
+    assert len(set(fps)) == 1
+
+
+def test_absorbed_siblings_report_one_cluster_with_all_counts() -> None:
+    clusterer = Clusterer(WINDOW)
+    fps = _groups(
+        [f"Removing stale file {name}" for name in ("a.csv", "b.csv", "b.csv", "c.csv")], clusterer
+    )
+    assert len(set(fps)) == 1
+    (summary,) = clusterer.summaries()
+    assert summary.count == 4 and summary.fingerprint == fps[0]
+    assert [k.fingerprint for k in clusterer.known_clusters()] == [fps[0]]

@@ -24,6 +24,7 @@ earlier runs are seeded first, so later runs attach to them.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -592,6 +593,8 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
             previous_word_differed = False
             continue  # a position already known to vary ("user=<*>" takes any "user=...")
         evidence = _evidence(known, new, first=index == 0)
+        if evidence is False and index == 1 and _is_request_line(tokens):
+            evidence = None  # a request line's route: another route is another problem
         if evidence is None:
             return None
         # Two plain words changing side by side are a different phrase, not a value.
@@ -624,8 +627,13 @@ def _evidence(known: str, new: str, first: bool) -> bool | None:
         return True if known_status == new_status else None
     if first and known.isalpha() and new.isalpha():
         return None  # a message's leading word names the event ("Launching", "KILLING")
-    if _is_kind(known) or _is_kind(new):
-        return True  # a placeholder on one side: a value position
+    known_kind, new_kind = _is_kind(known), _is_kind(new)
+    if known_kind or new_kind:
+        # A placeholder on one side is a value position; "/users/<NUM>" vs "/users/<ID>"
+        # too, but in "/users/<NUM>" vs "/orders/<NUM>" more than a value differs.
+        return (_bare_kind(known) or _bare_kind(new)) or (
+            known_kind and new_kind and _skeleton(known) == _skeleton(new)
+        )
     known_word, new_word = _word(known), _word(new)
     if known_word in _PROTECTED_WORDS or new_word in _PROTECTED_WORDS:
         return None
@@ -640,6 +648,24 @@ def _evidence(known: str, new: str, first: bool) -> bool | None:
 def _is_kind(token: str) -> bool:
     start = token.find("<")
     return start >= 0 and token.find(">", start) > start
+
+
+def _bare_kind(token: str) -> bool:
+    """A placeholder with at most punctuation around it: ``<NUM>``, ``(<ID>)``, ``<IP>,``."""
+    core = token.strip(_PUNCTUATION)
+    return core.startswith("<") and core.endswith(">") and core.count("<") == 1
+
+
+_PUNCTUATION = ".,;:!?()[]{}\"'`"
+_KIND = re.compile(r"<[A-Z0-9*]+>")
+
+
+def _skeleton(token: str) -> str:
+    return _KIND.sub("<>", token)
+
+
+def _is_request_line(tokens: list[str]) -> bool:
+    return len(tokens) == 4 and tokens[2] == "->" and tokens[0] in _PROTOCOL_WORDS
 
 
 def _status_class(token: str) -> str:
@@ -703,7 +729,7 @@ def _generalize(template: list[str], tokens: list[str]) -> None:
 def _covers(template: list[str], tokens: list[str]) -> bool:
     """Every position of ``tokens`` is equal to ``template``'s or falls in its wildcard."""
     for known, new in zip(template, tokens, strict=True):
-        if known == new or known == WILDCARD:
+        if known in (new, WILDCARD):
             continue
         if known.endswith(_KEYED_WILDCARD) and new.startswith(known[: -len(WILDCARD)]):
             continue
@@ -715,9 +741,13 @@ def _merge_counts(into: _Cluster, other: _Cluster) -> None:
     into.count += other.count
     for severity, count in other.severity_counts.items():
         into.severity_counts[severity] = into.severity_counts.get(severity, 0) + count
-    if other.first_seen is not None and (into.first_seen is None or other.first_seen < into.first_seen):
+    if other.first_seen is not None and (
+        into.first_seen is None or other.first_seen < into.first_seen
+    ):
         into.first_seen, into.first = other.first_seen, other.first
-    if other.last_seen is not None and (into.last_seen is None or other.last_seen >= into.last_seen):
+    if other.last_seen is not None and (
+        into.last_seen is None or other.last_seen >= into.last_seen
+    ):
         into.last_seen, into.last = other.last_seen, other.last
     for service in other.services:
         _remember(into.services, service)
