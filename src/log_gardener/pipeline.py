@@ -248,7 +248,9 @@ def reconcile(state: GardenerState, existing: Sequence[ExistingIssue]) -> Garden
 def _ingest(
     settings: RunSettings, feeds: Sequence[Feed], gathered: _Gathered, window: Window
 ) -> list[ClusterSummary]:
-    clusterer = Clusterer(window, tuple(gathered.state.clusters.values()))
+    clusterer = Clusterer(
+        window, tuple(gathered.state.clusters.values()), legacy=gathered.state.legacy
+    )
     ingestor = Ingestor(clusterer, settings.config, Severity.DEFAULT, window, settings.assign)
     for feed in feeds:
         ingestor.start_feed(feed.window, feed.min_severity)

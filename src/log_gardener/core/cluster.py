@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -34,6 +34,7 @@ from log_gardener.core import fingerprint
 from log_gardener.core.fingerprint import WILDCARD
 from log_gardener.core.state import KnownCluster
 from log_gardener.model import (
+    PREVIOUS_GROUPING_VERSIONS,
     ClusterSummary,
     GroupingKind,
     LogRecord,
@@ -279,6 +280,7 @@ class Clusterer:
         known: Sequence[KnownCluster] = (),
         buckets: int = 12,
         sample_limit: int = 3,
+        legacy: Collection[str] = (),
     ) -> None:
         self._start = window.start.timestamp()
         span = window.end.timestamp() - self._start
@@ -290,8 +292,16 @@ class Clusterer:
         self._exact: dict[tuple[str, str, str], _Cluster] = {}
         self._stack_cache: dict[tuple[object, ...], str] = {}
         self._aliases: dict[str, str] = {}
+        # Clusters of a previous grouping version (an upgrade): the first cluster of this
+        # version that matches one takes its fingerprint, so its issue is found again.
+        self._legacy_fps: dict[str, KnownCluster] = {}
+        self._legacy_messages: dict[tuple[str, str], list[KnownCluster]] = {}
+        legacy = frozenset(legacy)
         for item in known:
-            self._seed(item)
+            if item.fingerprint in legacy:
+                self._remember_legacy(item)
+            else:
+                self._seed(item)
 
     # --- grouping ---------------------------------------------------------------------------
 
@@ -308,6 +318,8 @@ class Clusterer:
 
     def _custom(self, record: LogRecord, key: str) -> _Cluster:
         fp = fingerprint.custom_fingerprint(key)
+        if fp not in self._by_fp and self._legacy_fps:
+            fp = self._claim_fp(fp, [fingerprint.custom_fingerprint(key, v) for v in _OLD])
         cluster = self._by_fp.get(fp)
         if cluster is None:
             cluster = self._new(fp, GroupingKind.CUSTOM, record, "")
@@ -318,6 +330,12 @@ class Clusterer:
         fp = self._stack_cache.get(cache_key)
         if fp is None:
             fp = fingerprint.stack_fingerprint(record.exception_type, record.frames)
+            if fp not in self._by_fp and self._legacy_fps:
+                old = [
+                    fingerprint.stack_fingerprint(record.exception_type, record.frames, v)
+                    for v in _OLD
+                ]
+                fp = self._claim_fp(fp, old)
             if len(self._stack_cache) >= _EXACT_LIMIT:
                 self._stack_cache.clear()
             self._stack_cache[cache_key] = fp
@@ -348,6 +366,8 @@ class Clusterer:
                 anchor, cluster = cluster, None
         if cluster is None:
             fp = fingerprint.message_fingerprint(template, record.logger, record.service)
+            if fp not in self._by_fp and self._legacy_messages:
+                fp = self._claim_message(fp, record.service, record.logger, tokens)
             existing = self._by_fp.get(fp)
             if existing is not None:
                 cluster = existing  # an equal first template in another guise: same cluster
@@ -432,6 +452,27 @@ class Clusterer:
             cluster.top_frames = _source_frame(record)
         self._by_fp[fp] = cluster
         return cluster
+
+    def _remember_legacy(self, known: KnownCluster) -> None:
+        if known.kind is GroupingKind.MESSAGE:
+            key = (known.service, known.logger)
+            self._legacy_messages.setdefault(key, []).append(known)
+        else:
+            self._legacy_fps[known.fingerprint] = known
+
+    def _claim_fp(self, fp: str, old: Sequence[str]) -> str:
+        for candidate in old:
+            if self._legacy_fps.pop(candidate, None) is not None:
+                return candidate
+        return fp
+
+    def _claim_message(self, fp: str, service: str, logger: str, tokens: list[str]) -> str:
+        candidates = self._legacy_messages.get((service, logger), [])
+        for index, known in enumerate(candidates):
+            if _legacy_match(known.template.split(" "), tokens):
+                del candidates[index]
+                return known.fingerprint
+        return fp
 
     def _index(self, cluster: _Cluster) -> None:
         key = (cluster.service, cluster.logger, len(cluster.tokens))
@@ -735,6 +776,30 @@ def _covers(template: list[str], tokens: list[str]) -> bool:
             continue
         return False
     return True
+
+
+def _legacy_match(old: list[str], tokens: list[str]) -> bool:
+    """Is ``tokens`` (this version's template) an instance of ``old`` (a previous version's)?
+
+    The previous version masked words with digits (SOCKS5 -> <ID>) and wrote request logs
+    without the arrow ("POST /x 502"), so a placeholder there takes a digit-bearing word and
+    an arrow is ignored."""
+    if len(old) != len(tokens) and "->" in tokens:
+        tokens = [word for word in tokens if word != "->"]
+    if len(old) != len(tokens):
+        return False
+    for known, new in zip(old, tokens, strict=True):
+        if known in (new, WILDCARD):
+            continue
+        if known.endswith(_KEYED_WILDCARD) and new.startswith(known[: -len(WILDCARD)]):
+            continue
+        if _is_kind(known) and (_has_digit(new) or _is_kind(new)):
+            continue
+        return False
+    return True
+
+
+_OLD = PREVIOUS_GROUPING_VERSIONS
 
 
 def _merge_counts(into: _Cluster, other: _Cluster) -> None:

@@ -200,23 +200,30 @@ def _has_digit(text: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _digest(kind: str, *parts: str) -> str:
-    text = "\x1f".join((GROUPING_VERSION, kind, *parts))
+def _digest(version: str, kind: str, *parts: str) -> str:
+    text = "\x1f".join((version, kind, *parts))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def message_fingerprint(template: str, logger: str, service: str) -> str:
-    return _digest(GroupingKind.MESSAGE.value, service, logger, template)
+def message_fingerprint(
+    template: str, logger: str, service: str, version: str = GROUPING_VERSION
+) -> str:
+    return _digest(version, GroupingKind.MESSAGE.value, service, logger, template)
 
 
-def custom_fingerprint(key: str) -> str:
-    return _digest(GroupingKind.CUSTOM.value, key)
+def custom_fingerprint(key: str, version: str = GROUPING_VERSION) -> str:
+    return _digest(version, GroupingKind.CUSTOM.value, key)
 
 
-def stack_fingerprint(exception_type: str, frames: Sequence[StackFrame]) -> str:
-    """Exception type + ``top_frames`` (module and function only, so line shifts don't split)."""
+def stack_fingerprint(
+    exception_type: str, frames: Sequence[StackFrame], version: str = GROUPING_VERSION
+) -> str:
+    """Exception type + ``top_frames`` (module and function only, so line shifts don't split).
+
+    ``version`` "v1" gives the previous version's fingerprint (the same parts), which an
+    upgraded run uses to find the problems its ``state.json`` already knows."""
     parts = [f"{_stable_module(f.module)}:{f.function}" for f in top_frames(frames)]
-    return _digest(GroupingKind.STACK.value, exception_type, *parts)
+    return _digest(version, GroupingKind.STACK.value, exception_type, *parts)
 
 
 def top_frames(frames: Sequence[StackFrame], limit: int = STACK_FRAMES) -> tuple[StackFrame, ...]:
