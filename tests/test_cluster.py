@@ -52,13 +52,14 @@ def test_messages_differing_in_an_unmasked_value_join_one_cluster() -> None:
             "Removing stale file report.csv",
             "Removing stale file notes.txt",
             "Removing stale file old.log",
+            "Removing stale file spare.img",
         ],
         clusterer,
     )
     assert len(set(fps)) == 1
     (summary,) = clusterer.summaries()
     assert summary.template == "Removing stale file <*>"
-    assert summary.count == 3
+    assert summary.count == 4
     # The fingerprint comes from the first template and never changes.
     assert fps[0] == message_fingerprint("Removing stale file report.csv", "app", "api")
 
@@ -243,6 +244,7 @@ def test_known_template_attaches_fresh_values_by_similarity() -> None:
     fp = first.add(_record("Deleted file a.csv"))
     first.add(_record("Deleted file b.csv"))
     first.add(_record("Deleted file c.csv"))
+    first.add(_record("Deleted file d.csv"))
     (known,) = first.known_clusters()
     assert known.template == "Deleted file <*>"
     second = Clusterer(WINDOW, [known])
@@ -354,9 +356,10 @@ def test_a_unit_conversion_does_not_split_a_template() -> None:
 def test_absorbed_siblings_report_one_cluster_with_all_counts() -> None:
     clusterer = Clusterer(WINDOW)
     fps = _groups(
-        [f"Removing stale file {name}" for name in ("a.csv", "b.csv", "b.csv", "c.csv")], clusterer
+        [f"Removing stale file {name}" for name in ("a.csv", "b.csv", "b.csv", "c.csv", "d.csv")],
+        clusterer,
     )
     assert len(set(fps)) == 1
     (summary,) = clusterer.summaries()
-    assert summary.count == 4 and summary.fingerprint == fps[0]
+    assert summary.count == 5 and summary.fingerprint == fps[0]
     assert [k.fingerprint for k in clusterer.known_clusters()] == [fps[0]]

@@ -46,13 +46,12 @@ from log_gardener.model import (
 SIMILARITY = 0.5
 """Share of token positions that must agree exactly for a record to join a cluster."""
 
-WORD_VALUES = 3
+WORD_VALUES = 4
 """Distinct plain words a position must show before it becomes a variable ("root", "bob",
-"carol"): two words are an event and its sibling ("HTTPS" vs "SOCKS5"), not a variable."""
-
-WORD_SHARE = 4
-"""... and those distinct words times this must reach the records and near misses seen: a
-position that keeps repeating two or three words in many records is an enumeration of events."""
+"carol", "dave"): two or three words are events and their siblings ("HTTPS" vs "SOCKS5",
+"ext4" vs "xfs"), not a variable.  And the square of the distinct words must reach the records
+of the family: a position that keeps repeating a few words over many records is an
+enumeration of events, one whose words keep changing is a variable."""
 
 _KEYED_WILDCARD = "=" + WILDCARD
 MAX_SET = 50  # services, revisions and locations kept per cluster
@@ -364,6 +363,11 @@ class Clusterer:
                 cluster, match = root, root_match
             if match.words and not self._enough_words(cluster, tokens, match.words):
                 anchor, cluster = cluster, None
+                # Positions that did show enough words are variables for the whole family
+                # now; the record may then fit one of its clusters as it is.
+                cluster, match = self._most_similar(record.service, record.logger, tokens)
+                if cluster is not None and match is not None and match.words:
+                    cluster = None
         if cluster is None:
             fp = fingerprint.message_fingerprint(template, record.logger, record.service)
             if fp not in self._by_fp and self._legacy_messages:
@@ -377,11 +381,15 @@ class Clusterer:
                 if anchor is not None:
                     anchor.siblings.append(cluster)
                     cluster.parent = anchor
+                    for index, token in enumerate(anchor.tokens):
+                        if token.endswith(WILDCARD):  # the family's variables are its too
+                            cluster.tokens[index] = token
         else:
-            before = cluster.tokens.count(WILDCARD)
+            before = list(cluster.tokens)
             _generalize(cluster.tokens, tokens)
-            if cluster.siblings and cluster.tokens.count(WILDCARD) > before:
-                self._absorb_siblings(cluster)
+            if cluster.siblings and cluster.tokens != before:
+                widened = [i for i, t in enumerate(before) if t != cluster.tokens[i]]
+                self._widen_family(cluster, widened)
         if len(self._exact) >= _EXACT_LIMIT:
             self._exact.clear()  # bounded; the similarity search finds the same clusters again
         self._exact[exact_key] = cluster
@@ -395,22 +403,48 @@ class Clusterer:
         for candidate in self._similar.get((service, logger, len(tokens)), ()):
             match = _score(candidate.tokens, tokens)
             # strict: the earliest cluster wins a tie (determinism)
-            if match is not None and (best_match is None or match.score > best_match.score):
+            if match is not None and (best_match is None or _better(match, best_match)):
                 best, best_match = candidate, match
         return best, best_match
 
     def _enough_words(self, cluster: _Cluster, tokens: list[str], words: tuple[int, ...]) -> bool:
-        """Counts a near miss at plain-word positions; True once each shows enough words."""
+        """Counts a near miss at plain-word positions; True once each shows enough words.
+
+        A position that shows enough becomes a variable in the cluster and in its siblings
+        (the clusters that split off it), even when the others do not yet: a family shares
+        its variables ("as utf8 for table <*>", "as latin1 for table <*>")."""
         cluster.misses += 1
-        enough = True
+        family = cluster.count + sum(s.count for s in cluster.siblings) + 1
+        ready = []
         for index in words:
             seen = cluster.near.setdefault(index, {cluster.tokens[index]: None})
             if len(seen) < MAX_SET:
                 seen[tokens[index]] = None
             distinct = len(seen)
-            if distinct < WORD_VALUES or distinct * WORD_SHARE < cluster.count + cluster.misses:
-                enough = False
-        return enough
+            if distinct >= WORD_VALUES and distinct * distinct >= family:
+                ready.append(index)
+        if len(ready) == len(words):
+            return True
+        if ready:
+            self._widen_family(cluster, ready)
+        return False
+
+    def _widen_family(self, cluster: _Cluster, positions: list[int]) -> None:
+        for member in (cluster, *cluster.siblings):
+            for index in positions:
+                token = member.tokens[index]
+                if not (token.endswith(WILDCARD) or _status_class(token)):
+                    member.tokens[index] = f"{_key_of(token)}{WILDCARD}"
+        self._absorb_siblings(cluster)
+        # Siblings that became equal are one cluster: the earlier absorbs the later.
+        first_of: dict[tuple[str, ...], _Cluster] = {}
+        for sibling in cluster.siblings:
+            if sibling.merged_into is not None:
+                continue
+            earlier = first_of.setdefault(tuple(sibling.tokens), sibling)
+            if earlier is not sibling:
+                self._merge(earlier, sibling)
+        cluster.siblings = [s for s in cluster.siblings if s.merged_into is None]
 
     def _absorb_siblings(self, cluster: _Cluster) -> None:
         """Clusters that split off ``cluster`` for want of evidence and that its wider
@@ -418,14 +452,17 @@ class Clusterer:
         kept = []
         for sibling in cluster.siblings:
             if sibling.merged_into is None and _covers(cluster.tokens, sibling.tokens):
-                _merge_counts(cluster, sibling)
-                sibling.merged_into = cluster
-                key = (sibling.service, sibling.logger, len(sibling.tokens))
-                self._similar[key] = [c for c in self._similar.get(key, ()) if c is not sibling]
-                self._aliases[sibling.fingerprint] = cluster.fingerprint
+                self._merge(cluster, sibling)
             else:
                 kept.append(sibling)
         cluster.siblings = kept
+
+    def _merge(self, into: _Cluster, other: _Cluster) -> None:
+        _merge_counts(into, other)
+        other.merged_into = into
+        key = (other.service, other.logger, len(other.tokens))
+        self._similar[key] = [c for c in self._similar.get(key, ()) if c is not other]
+        self._aliases[other.fingerprint] = into.fingerprint
 
     def resolve(self, fp: str) -> str:
         """The fingerprint that ``fp`` (an earlier answer of ``add``) ended up in."""
@@ -654,6 +691,13 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
     return _Match(same, tuple(words))
 
 
+def _better(match: _Match, best: _Match) -> bool:
+    """A cluster the record can join as it is beats one that needs more evidence."""
+    if bool(match.words) != bool(best.words):
+        return not match.words
+    return match.score > best.score
+
+
 def _evidence(known: str, new: str, first: bool) -> bool | None:
     """Could these two tokens be two values of one variable?  None: never (a different event);
     True: yes, they look like values; False: only if the position shows many distinct words."""
@@ -672,9 +716,9 @@ def _evidence(known: str, new: str, first: bool) -> bool | None:
     if known_kind or new_kind:
         # A placeholder on one side is a value position; "/users/<NUM>" vs "/users/<ID>"
         # too, but in "/users/<NUM>" vs "/orders/<NUM>" more than a value differs.
-        return (_bare_kind(known) or _bare_kind(new)) or (
-            known_kind and new_kind and _skeleton(known) == _skeleton(new)
-        )
+        if _bare_kind(known) or _bare_kind(new) or _instance(known) or _instance(new):
+            return True
+        return known_kind and new_kind and _skeleton(known) == _skeleton(new)
     known_word, new_word = _word(known), _word(new)
     if known_word in _PROTECTED_WORDS or new_word in _PROTECTED_WORDS:
         return None
@@ -689,6 +733,12 @@ def _evidence(known: str, new: str, first: bool) -> bool | None:
 def _is_kind(token: str) -> bool:
     start = token.find("<")
     return start >= 0 and token.find(">", start) > start
+
+
+def _instance(token: str) -> bool:
+    """A pod name (``api-<POD>``) or a syslog header's ``program[<NUM>]:``: their names are
+    the value of a header or an instance, not the event."""
+    return "<POD>" in token or token.endswith("[<NUM>]:")
 
 
 def _bare_kind(token: str) -> bool:
