@@ -154,3 +154,8 @@ def test_digit_words_units_and_statuses(text: str, template: str) -> None:
 def test_previous_versions_fingerprints_are_computable() -> None:
     assert message_fingerprint("a", "l", "s", "v1") != message_fingerprint("a", "l", "s")
     assert custom_fingerprint("k", "v1") != custom_fingerprint("k")
+
+
+@pytest.mark.parametrize("text", ["conn( x[ a((", "sshd[12[ (", "[ ( (( [["])
+def test_tokens_with_empty_parts_are_masked_without_error(text: str) -> None:
+    assert mask_message(text).split(" ")[0]

@@ -402,8 +402,10 @@ class Clusterer:
         best_match: _Match | None = None
         for candidate in self._similar.get((service, logger, len(tokens)), ()):
             match = _score(candidate.tokens, tokens)
+            if match is None:
+                continue
             # strict: the earliest cluster wins a tie (determinism)
-            if match is not None and (best_match is None or _better(match, best_match)):
+            if best_match is None or _better(match, best_match):
                 best, best_match = candidate, match
         return best, best_match
 

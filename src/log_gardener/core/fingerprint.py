@@ -87,6 +87,7 @@ _DIGIT_WORD = re.compile(
 # A number's parenthesized conversion ("1190 bytes (1.16 KB) sent"): dropped, so the line
 # with it and the line without it are one template and the number with its unit one variable.
 _CONVERSION = re.compile(r"(\d[\d.,]*\s?[A-Za-z%/]{0,8})\s+\(\s*~?[\d.,]+\s?[A-Za-z%/]{0,8}\s*\)")
+_CONVERSION_HINT = re.compile(r" \(\s?~?\d")
 # An HTTP status after an arrow ("POST /api/v1/x -> 502") is kept: it names the outcome.
 _STATUS = re.compile(r"[1-5]\d\d")
 _BASE64ISH = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
@@ -120,7 +121,7 @@ def _mask(line: str) -> str:
             line = _QUOTED_VALUE.sub(r"\1<VALUE>", line)
         if _HAS_CLOCK.search(line) is not None:
             line = _SPANNING_DATETIME.sub("<DATETIME>", line)
-    if "(" in line and _DIGIT.search(line) is not None:
+    if " (" in line and _CONVERSION_HINT.search(line) is not None:
         line = _CONVERSION.sub(r"\1", line)
     tokens = line.split()
     for index, token in enumerate(tokens):
@@ -167,10 +168,10 @@ def _classify(core: str, depth: int = 0) -> str:
         if kind in {"deployment", "POD"}:
             return f"{match['deployment']}-<POD>"
         return f"<{kind}>"
-    if _DIGIT_WORD.fullmatch(core) is not None:
-        return core
     if depth > 2 or not _has_digit(core):
         return core  # no digit: a word, a name; the similarity merge decides about it
+    if len(core) <= 16 and core[:1].isalpha() and _DIGIT_WORD.fullmatch(core) is not None:
+        return core  # a word with a digit that names a thing (SOCKS5, utf8, HTTP/1.1)
     for separator in ("=", ":"):
         key, found, value = core.partition(separator)
         if found and value and _KEY.fullmatch(key) is not None:

@@ -311,7 +311,8 @@ def _payload(entry: Mapping[str, object]) -> _Payload | None:
     text_payload = entry.get("textPayload")
     text = "" if text_payload is None else _text(text_payload)
     request = entry.get("httpRequest")
-    if json_data is not None and not _blank(json_data):
+    other = text_payload is not None or request is not None or "protoPayload" in entry
+    if json_data is not None and not (other and _blank(json_data)):
         payload = _json_payload(json_data)
     elif text.strip():
         payload = _Payload("text", _unescaped(text))
