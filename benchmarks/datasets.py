@@ -677,6 +677,9 @@ _SETS: dict[str, list[tuple[str, float]]] = {
         ("Freed {n} KB of heap after collection", 6),
         ("Received {n} bytes from {ip}", 10),
         ("Disk {word} at {small}% capacity ({size} GB free)", 6),
+        ("Health check of {host} failed after {ms}", 6),
+        ("Health check of {host} failed after {ms} (will retry)", 6),
+        ("Replica {n} is lagging behind the primary (read-only mode)", 4),
     ],
     "digit-words": [
         ("Falling back to IPv4 for {host}", 10),
@@ -766,6 +769,7 @@ _SAME_TRUTH = {
     ("units", 3): 2,
     ("units", 5): 4,
     ("units", 7): 6,
+    ("units", 11): 10,
 }
 
 

@@ -363,3 +363,20 @@ def test_absorbed_siblings_report_one_cluster_with_all_counts() -> None:
     (summary,) = clusterer.summaries()
     assert summary.count == 5 and summary.fingerprint == fps[0]
     assert [k.fingerprint for k in clusterer.known_clusters()] == [fps[0]]
+
+
+def test_an_optional_trailing_annotation_does_not_split_a_template() -> None:
+    hosts = ["gateway", "mailer", "search", "billing", "ledger", "queue"]
+    messages = []
+    for index, host in enumerate(hosts * 2):
+        note = " (will retry)" if index % 2 else ""
+        messages.append(f"Health check of {host} failed after {index}ms{note}")
+    messages += ["Replica lag too high (read-only mode)", "Replica lag too high"]
+    fps = _groups(messages)
+    assert len(set(fps[:-2])) == 1
+    assert fps[-1] == fps[-2] != fps[0]
+
+
+def test_different_annotations_on_their_own_stay_apart() -> None:
+    fps = _groups(["Upload aborted (quota exceeded)", "Upload aborted (checksum mismatch)"])
+    assert fps[0] != fps[1]

@@ -291,6 +291,7 @@ class Clusterer:
         self._exact: dict[tuple[str, str, str], _Cluster] = {}
         self._stack_cache: dict[tuple[object, ...], str] = {}
         self._aliases: dict[str, str] = {}
+        self._annotated: dict[tuple[str, str, int], list[_Cluster]] = {}
         # Clusters of a previous grouping version (an upgrade): the first cluster of this
         # version that matches one takes its fingerprint, so its issue is found again.
         self._legacy_fps: dict[str, KnownCluster] = {}
@@ -353,47 +354,77 @@ class Clusterer:
                 cluster = cluster.merged_into
             return cluster
         tokens = template.split(" ")
-        cluster, match = self._most_similar(record.service, record.logger, tokens)
-        anchor = None
-        if cluster is not None and match is not None and match.words:
-            # Evidence gathers on the first cluster of a family, not on its siblings.
-            root = cluster.parent
-            root_match = _score(root.tokens, tokens) if root is not None else None
-            if root is not None and root_match is not None and root.merged_into is None:
-                cluster, match = root, root_match
-            if match.words and not self._enough_words(cluster, tokens, match.words):
-                anchor, cluster = cluster, None
-                # Positions that did show enough words are variables for the whole family
-                # now; the record may then fit one of its clusters as it is.
-                cluster, match = self._most_similar(record.service, record.logger, tokens)
-                if cluster is not None and match is not None and match.words:
-                    cluster = None
+        cluster, anchor = self._place(record.service, record.logger, tokens)
+        shared = tokens
+        if cluster is None and anchor is None:
+            # "Health check failed (will retry)" and "Health check failed": one event.
+            cluster, annotated = self._annotated_place(record.service, record.logger, tokens)
+            shared = annotated or tokens
         if cluster is None:
-            fp = fingerprint.message_fingerprint(template, record.logger, record.service)
-            if fp not in self._by_fp and self._legacy_messages:
-                fp = self._claim_message(fp, record.service, record.logger, tokens)
-            existing = self._by_fp.get(fp)
-            if existing is not None:
-                cluster = existing  # an equal first template in another guise: same cluster
-            else:
-                cluster = self._new(fp, GroupingKind.MESSAGE, record, template)
-                self._index(cluster)
-                if anchor is not None:
-                    anchor.siblings.append(cluster)
-                    cluster.parent = anchor
-                    for index, token in enumerate(anchor.tokens):
-                        if token.endswith(WILDCARD):  # the family's variables are its too
-                            cluster.tokens[index] = token
+            cluster = self._begin(record, template, tokens, anchor)
         else:
-            before = list(cluster.tokens)
-            _generalize(cluster.tokens, tokens)
-            if cluster.siblings and cluster.tokens != before:
-                widened = [i for i, t in enumerate(before) if t != cluster.tokens[i]]
-                self._widen_family(cluster, widened)
+            self._join(cluster, shared)
         if len(self._exact) >= _EXACT_LIMIT:
             self._exact.clear()  # bounded; the similarity search finds the same clusters again
         self._exact[exact_key] = cluster
         return cluster
+
+    def _place(
+        self, service: str, logger: str, tokens: list[str]
+    ) -> tuple[_Cluster | None, _Cluster | None]:
+        """(the cluster ``tokens`` joins, None) or (None, the cluster it is a near miss of)
+        or (None, None): a new event."""
+        cluster, match = self._most_similar(service, logger, tokens)
+        if cluster is None or match is None or not match.words:
+            return cluster, None
+        # Evidence gathers on the first cluster of a family, not on its siblings.
+        root = cluster.parent
+        root_match = _score(root.tokens, tokens) if root is not None else None
+        if root is not None and root_match is not None and root.merged_into is None:
+            cluster, match = root, root_match
+        if not match.words or self._enough_words(cluster, tokens, match.words):
+            return cluster, None
+        # Positions that did show enough words are variables for the whole family now; the
+        # record may then fit one of its clusters as it is.
+        again, match = self._most_similar(service, logger, tokens)
+        if again is not None and match is not None and not match.words:
+            return again, None
+        return None, cluster
+
+    def _begin(
+        self, record: LogRecord, template: str, tokens: list[str], anchor: _Cluster | None
+    ) -> _Cluster:
+        fp = fingerprint.message_fingerprint(template, record.logger, record.service)
+        if fp not in self._by_fp and self._legacy_messages:
+            fp = self._claim_message(fp, record.service, record.logger, tokens)
+        existing = self._by_fp.get(fp)
+        if existing is not None:
+            return existing  # an equal first template in another guise: same cluster
+        cluster = self._new(fp, GroupingKind.MESSAGE, record, template)
+        self._index(cluster)
+        self._index_annotation(cluster)
+        if anchor is not None:
+            anchor.siblings.append(cluster)
+            cluster.parent = anchor
+            for index, token in enumerate(anchor.tokens):
+                if token.endswith(WILDCARD):  # the family's variables are its too
+                    cluster.tokens[index] = token
+        return cluster
+
+    def _join(self, cluster: _Cluster, tokens: list[str]) -> None:
+        """Widens ``cluster``'s template where ``tokens`` (all of it, or the part both share
+        when one has a trailing annotation) differs."""
+        before = list(cluster.tokens)
+        head = cluster.tokens[: len(tokens)]
+        _generalize(head, tokens)
+        cluster.tokens[: len(tokens)] = head
+        if cluster.tokens == before:
+            return
+        if cluster.siblings:
+            widened = [i for i, t in enumerate(before) if t != cluster.tokens[i]]
+            self._widen_family(cluster, widened)
+        elif self._annotated:
+            self._absorb_annotated(cluster)
 
     def _most_similar(
         self, service: str, logger: str, tokens: list[str]
@@ -408,6 +439,42 @@ class Clusterer:
             if best_match is None or _better(match, best_match):
                 best, best_match = candidate, match
         return best, best_match
+
+    def _annotated_place(
+        self, service: str, logger: str, tokens: list[str]
+    ) -> tuple[_Cluster | None, list[str] | None]:
+        """A cluster that is ``tokens`` but for a trailing parenthesized annotation on either
+        side (with the same evidence rules), and the tokens they share; or (None, None)."""
+        core = _without_annotation(tokens)
+        if core is not None:
+            cluster, match = self._most_similar(service, logger, core)
+            if cluster is not None and match is not None:
+                root = cluster.parent
+                root_match = _score(root.tokens, core) if root is not None else None
+                if root is not None and root_match is not None and root.merged_into is None:
+                    cluster, match = root, root_match
+                if not match.words or self._enough_words(cluster, core, match.words):
+                    return cluster, core
+        best: _Cluster | None = None
+        best_match: _Match | None = None
+        for candidate in self._annotated.get((service, logger, len(tokens)), ()):
+            if candidate.merged_into is None:
+                match = _score(candidate.tokens[: len(tokens)], tokens)
+                if match is not None and (best_match is None or _better(match, best_match)):
+                    best, best_match = candidate, match
+        if (
+            best is not None
+            and best_match is not None
+            and (not best_match.words or self._enough_words(best, tokens, best_match.words))
+        ):
+            return best, tokens
+        return None, None
+
+    def _index_annotation(self, cluster: _Cluster) -> None:
+        core = _without_annotation(cluster.tokens)
+        if core is not None:
+            key = (cluster.service, cluster.logger, len(core))
+            self._annotated.setdefault(key, []).append(cluster)
 
     def _enough_words(self, cluster: _Cluster, tokens: list[str], words: tuple[int, ...]) -> bool:
         """Counts a near miss at plain-word positions; True once each shows enough words.
@@ -431,6 +498,20 @@ class Clusterer:
             self._widen_family(cluster, ready)
         return False
 
+    def _absorb_annotated(self, cluster: _Cluster) -> None:
+        """Clusters that are ``cluster`` plus a trailing annotation join it once its wider
+        template covers them."""
+        key = (cluster.service, cluster.logger, len(cluster.tokens))
+        size = len(cluster.tokens)
+        for other in self._annotated.get(key, ()):
+            if (
+                other is not cluster
+                and other.merged_into is None
+                and cluster.merged_into is None
+                and _covers(cluster.tokens, other.tokens[:size])
+            ):
+                self._merge(cluster, other)
+
     def _widen_family(self, cluster: _Cluster, positions: list[int]) -> None:
         for member in (cluster, *cluster.siblings):
             for index in positions:
@@ -447,6 +528,9 @@ class Clusterer:
             if earlier is not sibling:
                 self._merge(earlier, sibling)
         cluster.siblings = [s for s in cluster.siblings if s.merged_into is None]
+        if self._annotated:
+            for member in (cluster, *cluster.siblings):
+                self._absorb_annotated(member)
 
     def _absorb_siblings(self, cluster: _Cluster) -> None:
         """Clusters that split off ``cluster`` for want of evidence and that its wider
@@ -533,6 +617,7 @@ class Clusterer:
         self._by_fp[known.fingerprint] = cluster
         if known.kind is GroupingKind.MESSAGE:
             self._index(cluster)
+            self._index_annotation(cluster)
             self._exact[(known.service, known.logger, known.template)] = cluster
 
     # --- statistics -------------------------------------------------------------------------
@@ -828,6 +913,19 @@ def _covers(template: list[str], tokens: list[str]) -> bool:
             continue
         return False
     return True
+
+
+_ANNOTATION_TOKENS = 5  # at most this many tokens in a trailing "(...)" annotation
+
+
+def _without_annotation(tokens: list[str]) -> list[str] | None:
+    """``tokens`` without a trailing parenthesized annotation ("(will retry)"), or None."""
+    if len(tokens) < 3 or not tokens[-1].endswith(")"):
+        return None
+    for start in range(len(tokens) - 1, max(len(tokens) - 1 - _ANNOTATION_TOKENS, 1), -1):
+        if tokens[start].startswith("("):
+            return tokens[:start] if start >= 2 else None
+    return None
 
 
 def _legacy_match(old: list[str], tokens: list[str]) -> bool:
