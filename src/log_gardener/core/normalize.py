@@ -11,9 +11,12 @@ Choices worth knowing:
   that is present but broken makes the entry malformed rather than silently re-dated.
 - A missing severity is ``DEFAULT``; a severity we do not know is malformed.
 - When an entry carries more than one payload, ``jsonPayload`` wins over ``textPayload``, which
-  wins over ``protoPayload`` (a deterministic choice; the API never sends two).  A request log
-  with only ``httpRequest`` gets the message ``"<method> <path> <status>"`` (payload kind
-  ``none``); an entry with none of these is malformed.
+  wins over ``protoPayload`` (a deterministic choice); an empty one (``{}``, ``""``, only empty
+  fields) gives way to the other.  A request log with only ``httpRequest`` gets the message
+  ``"<method> <path> -> <status>"`` (payload kind ``none``), and so does a message that is an
+  HTTP request line; an entry with none of these is malformed.
+- Escaped newlines and tabs (a literal backslash-n) are unescaped when that reveals a stack
+  trace, so a traceback logged on one line is parsed like any other.
 - ``message`` is one line; ``text`` is the full text including any stack trace.  A
   ``jsonPayload`` without a message becomes a compact, sorted, bounded JSON dump.  Long texts
   are cut only between whitespace-separated tokens and marked, so a secret is never split into
@@ -318,8 +321,8 @@ def _payload(entry: Mapping[str, object]) -> _Payload | None:
         payload = _Payload("text", _unescaped(text))
         if looks_like_trace(payload.text):
             payload.apply_trace(parse_stack_trace(payload.text))
-    elif isinstance(entry.get("protoPayload"), dict):
-        return _proto_payload(entry["protoPayload"])  # type: ignore[arg-type]
+    elif isinstance(proto := entry.get("protoPayload"), dict):
+        return _proto_payload(proto)
     elif isinstance(request, dict):
         return _request_payload(request)
     elif json_data is not None:
