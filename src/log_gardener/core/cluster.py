@@ -13,12 +13,16 @@ tokens as a cluster's, agrees on enough of them and differs only in positions th
 constant (keys, verbs, function words) joins it, and the cluster template shows ``<*>`` there.
 A position becomes a variable only with evidence: a placeholder, a ``key=`` value, id-shaped
 words (node12, node13), an HTTP status of the same class; plain words must show
-``WORD_VALUES`` distinct values, many relative to the records seen.  Until then a record that
-differs only in such words starts a sibling cluster; when its family's first cluster later
-generalizes, covered siblings merge into it and ``resolve`` maps their fingerprints to it.
-HTTP methods, protocol names, function words and verbs never become variables.
+``WORD_VALUES`` distinct values, more as the family's records grow.  Until then a record
+that differs only in such words starts a sibling cluster (the family: the first cluster and the
+clusters that split off it; a variable of one is a variable of all); when the family
+generalizes, covered siblings merge into the first cluster and ``resolve`` maps their
+fingerprints to it.  HTTP methods, protocol names, function words and verbs never become
+variables; a trailing parenthesized annotation ("(will retry)") does not split a template.
 A cluster's fingerprint comes from its *first* template and never changes; clusters known from
-earlier runs are seeded first, so later runs attach to them.
+earlier runs are seeded first, so later runs attach to them.  Clusters of a previous grouping
+version (``legacy``: an upgrade) are not seeded: the first cluster of this version that matches
+one takes its fingerprint, so the problem keeps its issue.
 """
 
 from __future__ import annotations
