@@ -214,6 +214,9 @@ class _Slots:
     def mostly_root(self) -> str:
         return "root" if self.rng.random() < 0.85 else self.rng.choice(_NAMES)
 
+    def session_user(self) -> str:  # four users, most sessions are root's
+        return self.rng.choices(("root", "cyrus", "news", "test"), (90, 5, 3, 2))[0]
+
     def word(self) -> str:
         return self.rng.choice(_WORDS)
 
@@ -662,6 +665,7 @@ _SETS: dict[str, list[tuple[str, float]]] = {
         ("Health check from {ip} by agent ELB-HealthChecker/2.0 answered in {ms}", 5),
         ("Client {user} connected from {ip} using protocol version {small}", 15),
         ("Failed password for {mostly_root} from {ip} port {port} ssh2", 25),
+        ("session opened for user {session_user} by (uid=0)", 20),
         ("Request throttled for client {user} after {n} calls", 8),
         ("Agent Datadog reported {n} metrics", 5),
         ("Agent Fluentbit reported {n} metrics", 5),

@@ -299,6 +299,21 @@ def test_a_position_repeating_few_words_over_many_records_stays_apart() -> None:
     assert len(set(fps)) == 3
 
 
+def test_four_words_after_hundreds_of_records_are_still_an_enumeration() -> None:
+    messages = [f"Job {i} finished with state SUCCEEDED" for i in range(200)]
+    messages += [f"Job 9 finished with state {s}" for s in ("FAILED", "CANCELLED", "EXPIRED")]
+    assert len(set(_groups(messages))) == 4
+
+
+def test_a_skewed_variable_still_becomes_one() -> None:
+    users = ["root"] * 30 + ["cyrus", "root", "news", "root", "test", "root", "cyrus"]
+    clusterer = Clusterer(WINDOW)
+    fps = _groups([f"session opened for user {u} by (uid=0)" for u in users], clusterer)
+    assert len(set(fps)) == 1
+    (summary,) = clusterer.summaries()
+    assert summary.template == "session opened for user <*> by (uid=<NUM>)"
+
+
 def test_methods_and_protocols_never_merge() -> None:
     proxy = "chrome.exe - example.com:443 open through proxy proxy.example.net:5070 {}"
     messages = [proxy.format(word) for word in ("HTTPS", "SOCKS5", "HTTPS", "SOCKS4", "HTTP")]

@@ -53,9 +53,13 @@ SIMILARITY = 0.5
 WORD_VALUES = 4
 """Distinct plain words a position must show before it becomes a variable ("root", "bob",
 "carol", "dave"): two or three words are events and their siblings ("HTTPS" vs "SOCKS5",
-"ext4" vs "xfs"), not a variable.  And the square of the distinct words must reach the records
-of the family: a position that keeps repeating a few words over many records is an
-enumeration of events, one whose words keep changing is a variable."""
+"ext4" vs "xfs"), not a variable."""
+
+WORD_SHARE = 32
+"""... and the distinct words times this must reach the records of the family: a position
+that repeats the same few words over hundreds of records is an enumeration of events.  Kept
+weak on purpose: a real variable is often skewed (most sessions are root's), and its fourth
+word may come only after dozens of records."""
 
 _KEYED_WILDCARD = "=" + WILDCARD
 MAX_SET = 50  # services, revisions and locations kept per cluster
@@ -494,7 +498,7 @@ class Clusterer:
             if len(seen) < MAX_SET:
                 seen[tokens[index]] = None
             distinct = len(seen)
-            if distinct >= WORD_VALUES and distinct * distinct >= family:
+            if distinct >= WORD_VALUES and distinct * WORD_SHARE >= family:
                 ready.append(index)
         if len(ready) == len(words):
             return True
