@@ -3,6 +3,9 @@
 - ``mask_message(text)`` replaces variable parts (emails, URLs, IPs, UUIDs, hashes, hex, dates,
   times, durations, numbers, quoted values after ``=``/``:``, path ids, pod suffixes, base64-ish
   tokens) by ``<KIND>`` placeholders and returns the template: tokens joined by single spaces.
+  Words with digits that name things (SOCKS5, IPv6, utf8, ext4, log4j, HTTP/1.1, v1) stay; a
+  number's parenthesized conversion ("1190 bytes (1.16 KB)") is dropped; an HTTP status after
+  ``->`` is kept.
 - ``stack_fingerprint`` groups on exception type + the innermost in-app frames (module and
   function, no line numbers), ``message_fingerprint`` on template + logger + service,
   ``custom_fingerprint`` on a rule's key.  Each is 16 lowercase hex chars of a SHA-256 over a
