@@ -89,8 +89,9 @@ _DIGIT_WORD = re.compile(
 )
 # A number's parenthesized conversion ("1190 bytes (1.16 KB) sent"): dropped, so the line
 # with it and the line without it are one template and the number with its unit one variable.
-_CONVERSION = re.compile(r"(\d[\d.,]*\s?[A-Za-z%/]{0,8})\s+\(\s*~?[\d.,]+\s?[A-Za-z%/]{0,8}\s*\)")
 _CONVERSION_HINT = re.compile(r" \(\s?~?\d")
+_CONVERSION = re.compile(r"\(\s*~?[\d.,]+\s?[A-Za-z%/]{0,8}\s*\)")
+_NUMBER_BEFORE = re.compile(r"\d[\d.,]*\s?[A-Za-z%/]{0,8}\s*\Z")
 # An HTTP status after an arrow ("POST /api/v1/x -> 502") is kept: it names the outcome.
 _STATUS = re.compile(r"[1-5]\d\d")
 _BASE64ISH = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
@@ -124,8 +125,8 @@ def _mask(line: str) -> str:
             line = _QUOTED_VALUE.sub(r"\1<VALUE>", line)
         if _HAS_CLOCK.search(line) is not None:
             line = _SPANNING_DATETIME.sub("<DATETIME>", line)
-    if " (" in line and _CONVERSION_HINT.search(line) is not None:
-        line = _CONVERSION.sub(r"\1", line)
+    if " (" in line:
+        line = _drop_conversions(line)
     tokens = line.split()
     for index, token in enumerate(tokens):
         if not token.isalpha():  # plain words are by far the commonest tokens
@@ -133,6 +134,25 @@ def _mask(line: str) -> str:
     if "->" in line:
         _keep_status(line.split(), tokens)
     return " ".join(tokens)
+
+
+def _drop_conversions(line: str) -> str:
+    """``line`` without the parenthesized conversions that follow a number (and its unit)."""
+    parts: list[str] = []
+    last = 0
+    for hint in _CONVERSION_HINT.finditer(line):
+        start = hint.start()
+        if start < last:
+            continue
+        conversion = _CONVERSION.match(line, start + 1)
+        if conversion is None or _NUMBER_BEFORE.search(line, max(last, start - 24), start) is None:
+            continue
+        parts.append(line[last:start])
+        last = conversion.end()
+    if not parts:
+        return line
+    parts.append(line[last:])
+    return "".join(parts)
 
 
 def _keep_status(raw: list[str], tokens: list[str]) -> None:
