@@ -32,7 +32,6 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 from log_gardener.core import fingerprint
 from log_gardener.core.fingerprint import WILDCARD
@@ -383,19 +382,19 @@ class Clusterer:
         """(the cluster ``tokens`` joins, None) or (None, the cluster it is a near miss of)
         or (None, None): a new event."""
         cluster, match = self._most_similar(service, logger, tokens)
-        if cluster is None or match is None or not match.words:
+        if cluster is None or match is None or not match[1]:
             return cluster, None
         # Evidence gathers on the first cluster of a family, not on its siblings.
         root = cluster.parent
         root_match = _score(root.tokens, tokens) if root is not None else None
         if root is not None and root_match is not None and root.merged_into is None:
             cluster, match = root, root_match
-        if not match.words or self._enough_words(cluster, tokens, match.words):
+        if not match[1] or self._enough_words(cluster, tokens, match[1]):
             return cluster, None
         # Positions that did show enough words are variables for the whole family now; the
         # record may then fit one of its clusters as it is.
         again, match = self._most_similar(service, logger, tokens)
-        if again is not None and match is not None and not match.words:
+        if again is not None and match is not None and not match[1]:
             return again, None
         return None, cluster
 
@@ -461,7 +460,7 @@ class Clusterer:
                 root_match = _score(root.tokens, core) if root is not None else None
                 if root is not None and root_match is not None and root.merged_into is None:
                     cluster, match = root, root_match
-                if not match.words or self._enough_words(cluster, core, match.words):
+                if not match[1] or self._enough_words(cluster, core, match[1]):
                     return cluster, core
         best: _Cluster | None = None
         best_match: _Match | None = None
@@ -473,7 +472,7 @@ class Clusterer:
         if (
             best is not None
             and best_match is not None
-            and (not best_match.words or self._enough_words(best, tokens, best_match.words))
+            and (not best_match[1] or self._enough_words(best, tokens, best_match[1]))
         ):
             return best, tokens
         return None, None
@@ -727,9 +726,10 @@ class Clusterer:
 # --- similarity -------------------------------------------------------------------------------
 
 
-class _Match(NamedTuple):
-    score: int  # agreeing constant positions
-    words: tuple[int, ...]  # differing positions that hold plain words on both sides
+# (agreeing constant positions, differing positions that hold plain words on both sides);
+# a plain tuple: built for every candidate cluster of every new template.
+_Match = tuple[int, tuple[int, ...]]
+_NO_WORDS: tuple[int, ...] = ()
 
 
 def _score(template: list[str], tokens: list[str]) -> _Match | None:
@@ -742,7 +742,7 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
     those only when the cluster has seen enough distinct words there.
     """
     if template == tokens:
-        return _Match(len(tokens), ())
+        return len(tokens), _NO_WORDS
     # Cheap necessary condition (C-speed): joining needs agreeing constants >= differing ones,
     # so positions that are equal or already wildcards must cover at least half the tokens.
     equal = sum(map(operator.eq, template, tokens))
@@ -780,17 +780,17 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
         differing += 1
         informative += 1
     if differing == 0:
-        return _Match(same, ())
+        return same, _NO_WORDS
     if same == 0 or same < SIMILARITY * informative:
         return None
-    return _Match(same, tuple(words))
+    return same, tuple(words)
 
 
 def _better(match: _Match, best: _Match) -> bool:
     """A cluster the record can join as it is beats one that needs more evidence."""
-    if bool(match.words) != bool(best.words):
-        return not match.words
-    return match.score > best.score
+    if bool(match[1]) != bool(best[1]):
+        return not match[1]
+    return match[0] > best[0]
 
 
 def _evidence(known: str, new: str, first: bool) -> bool | None:

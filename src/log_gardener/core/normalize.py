@@ -317,7 +317,7 @@ def _payload(entry: Mapping[str, object]) -> _Payload | None:
     other = text_payload is not None or request is not None or "protoPayload" in entry
     if json_data is not None and not (other and _blank(json_data)):
         payload = _json_payload(json_data)
-    elif text.strip():
+    elif text and not text.isspace():
         payload = _Payload("text", _unescaped(text))
         if looks_like_trace(payload.text):
             payload.apply_trace(parse_stack_trace(payload.text))
@@ -331,10 +331,13 @@ def _payload(entry: Mapping[str, object]) -> _Payload | None:
         payload = _Payload("text", text)
     else:
         return None
-    if isinstance(request, dict) and not payload.frames and not payload.message.strip():
+    message = payload.message
+    if payload.frames:
+        return payload
+    if isinstance(request, dict) and (not message or message.isspace()):
         return _request_payload(request)
-    if not payload.frames:
-        line = _request_line(payload.message)
+    if message[:1] in _REQUEST_START:
+        line = _request_line(message)
         if line is not None:
             payload.message = line
     return payload
@@ -351,9 +354,12 @@ _REQUEST_LINE = re.compile(
 )
 
 
+_REQUEST_START = frozenset('GHPDOCT"')
+
+
 def _request_line(message: str) -> str | None:
     """``METHOD /route -> STATUS`` for a message that is an HTTP request line, else None."""
-    if len(message) > 4096 or message[:1] not in 'GHPDOCT"':
+    if len(message) > 4096:
         return None
     found = _REQUEST_LINE.match(message)
     if found is None:
