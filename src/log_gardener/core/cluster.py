@@ -61,6 +61,7 @@ weak on purpose: a real variable is often skewed (most sessions are root's), and
 word may come only after dozens of records."""
 
 _KEYED_WILDCARD = "=" + WILDCARD
+_FAMILY_SCAN = 256  # siblings counted into a family's records
 MAX_SET = 50  # services, revisions and locations kept per cluster
 _EXACT_LIMIT = 200_000  # (service, logger, template) -> cluster cache entries before a reset
 
@@ -490,7 +491,8 @@ class Clusterer:
         (the clusters that split off it), even when the others do not yet: a family shares
         its variables ("as utf8 for table <*>", "as latin1 for table <*>")."""
         cluster.misses += 1
-        family = cluster.count + sum(s.count for s in cluster.siblings) + 1
+        # The first siblings suffice to tell a variable from an enumeration (bounded work).
+        family = cluster.count + sum(s.count for s in cluster.siblings[:_FAMILY_SCAN]) + 1
         ready = []
         for index in words:
             seen = cluster.near.setdefault(index, {cluster.tokens[index]: None})
