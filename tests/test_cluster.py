@@ -392,6 +392,8 @@ def test_an_optional_trailing_annotation_does_not_split_a_template() -> None:
     assert fps[-1] == fps[-2] != fps[0]
 
 
-def test_different_annotations_on_their_own_stay_apart() -> None:
+def test_different_annotations_stay_apart() -> None:
     fps = _groups(["Upload aborted (quota exceeded)", "Upload aborted (checksum mismatch)"])
     assert fps[0] != fps[1]
+    fps = _groups(["Container killed", "Container killed (OOMKilled)", "Container killed (Error)"])
+    assert fps[0] == fps[1] != fps[2]

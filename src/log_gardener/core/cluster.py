@@ -276,6 +276,7 @@ class _Cluster:
     siblings: list[_Cluster] = field(default_factory=list)
     merged_into: _Cluster | None = None  # set when a wider cluster absorbed this one
     parent: _Cluster | None = None  # the cluster whose near miss started this one
+    annotation: str = ""  # the trailing "(...)" that records joining without it carried
 
 
 class Clusterer:
@@ -456,12 +457,16 @@ class Clusterer:
         core = _without_annotation(tokens)
         if core is not None:
             cluster, match = self._most_similar(service, logger, core)
+            annotation = " ".join(tokens[len(core) :])
+            if cluster is not None and cluster.annotation not in ("", annotation):
+                cluster = None  # "killed (OOMKilled)" and "killed (Error)" stay apart
             if cluster is not None and match is not None:
                 root = cluster.parent
                 root_match = _score(root.tokens, core) if root is not None else None
                 if root is not None and root_match is not None and root.merged_into is None:
                     cluster, match = root, root_match
                 if not match[1] or self._enough_words(cluster, core, match[1]):
+                    cluster.annotation = annotation
                     return cluster, core
         best: _Cluster | None = None
         best_match: _Match | None = None
