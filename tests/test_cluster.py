@@ -397,3 +397,15 @@ def test_different_annotations_stay_apart() -> None:
     assert fps[0] != fps[1]
     fps = _groups(["Container killed", "Container killed (OOMKilled)", "Container killed (Error)"])
     assert fps[0] == fps[1] != fps[2]
+
+
+def test_a_cluster_known_from_state_is_never_absorbed_into_a_new_one() -> None:
+    first = Clusterer(WINDOW)
+    known_fp = first.add(_record("Health check of gateway failed after 5ms (will retry)"))
+    (known,) = first.known_clusters()
+    second = Clusterer(WINDOW, [known])
+    fps = [second.add(_record("Health check of gateway failed after 9ms (will retry)"))]
+    for index, host in enumerate(["mailer", "search", "billing", "ledger", "queue"]):
+        fps.append(second.add(_record(f"Health check of {host} failed after {index}ms")))
+    assert second.resolve(fps[0]) == known_fp
+    assert known_fp in {s.fingerprint for s in second.summaries()}

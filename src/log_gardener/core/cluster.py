@@ -277,6 +277,7 @@ class _Cluster:
     merged_into: _Cluster | None = None  # set when a wider cluster absorbed this one
     parent: _Cluster | None = None  # the cluster whose near miss started this one
     annotation: str = ""  # the trailing "(...)" that records joining without it carried
+    pinned: bool = False  # known from state.json (or an upgrade): never merged into another
 
 
 class Clusterer:
@@ -403,13 +404,17 @@ class Clusterer:
     def _begin(
         self, record: LogRecord, template: str, tokens: list[str], anchor: _Cluster | None
     ) -> _Cluster:
-        fp = fingerprint.message_fingerprint(template, record.logger, record.service)
+        own = fingerprint.message_fingerprint(template, record.logger, record.service)
+        fp = own
         if fp not in self._by_fp and self._legacy_messages:
             fp = self._claim_message(fp, record.service, record.logger, tokens)
         existing = self._by_fp.get(fp)
-        if existing is not None:
-            return existing  # an equal first template in another guise: same cluster
+        if existing is not None:  # an equal first template in another guise: same cluster
+            while existing.merged_into is not None:
+                existing = existing.merged_into
+            return existing
         cluster = self._new(fp, GroupingKind.MESSAGE, record, template)
+        cluster.pinned = fp != own  # a previous version's fingerprint: its issue keeps it
         self._index(cluster)
         self._index_annotation(cluster)
         if anchor is not None:
@@ -520,6 +525,7 @@ class Clusterer:
         for other in self._annotated.get(key, ()):
             if (
                 other is not cluster
+                and not other.pinned
                 and other.merged_into is None
                 and cluster.merged_into is None
                 and _covers(cluster.tokens, other.tokens[:size])
@@ -539,7 +545,7 @@ class Clusterer:
             if sibling.merged_into is not None:
                 continue
             earlier = first_of.setdefault(tuple(sibling.tokens), sibling)
-            if earlier is not sibling:
+            if earlier is not sibling and not sibling.pinned:
                 self._merge(earlier, sibling)
         cluster.siblings = [s for s in cluster.siblings if s.merged_into is None]
         if self._annotated:
@@ -551,7 +557,11 @@ class Clusterer:
         template now covers become part of it (their fingerprints are not reported again)."""
         kept = []
         for sibling in cluster.siblings:
-            if sibling.merged_into is None and _covers(cluster.tokens, sibling.tokens):
+            if (
+                sibling.merged_into is None
+                and not sibling.pinned
+                and _covers(cluster.tokens, sibling.tokens)
+            ):
                 self._merge(cluster, sibling)
             else:
                 kept.append(sibling)
@@ -627,6 +637,7 @@ class Clusterer:
             order=len(self._by_fp),
             exception_type=known.exception_type,
             buckets=[0] * self._bucket_count,
+            pinned=True,
         )
         self._by_fp[known.fingerprint] = cluster
         if known.kind is GroupingKind.MESSAGE:
