@@ -38,7 +38,8 @@ def run_ours(
     records: Sequence[LogRecord], known: Sequence[KnownCluster] = ()
 ) -> tuple[list[str], Clusterer]:
     clusterer = Clusterer(window_of(records), known)
-    return [clusterer.add(record) for record in records], clusterer
+    fps = [clusterer.add(record) for record in records]
+    return [clusterer.resolve(fp) for fp in fps], clusterer
 
 
 def run_drain(messages: Sequence[str]) -> list[str]:

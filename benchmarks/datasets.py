@@ -211,6 +211,12 @@ class _Slots:
     def user(self) -> str:
         return self.rng.choice(_NAMES)
 
+    def mostly_root(self) -> str:
+        return "root" if self.rng.random() < 0.85 else self.rng.choice(_NAMES)
+
+    def session_user(self) -> str:  # four users, most sessions are root's
+        return self.rng.choices(("root", "cyrus", "news", "test"), (90, 5, 3, 2))[0]
+
     def word(self) -> str:
         return self.rng.choice(_WORDS)
 
@@ -624,6 +630,75 @@ _SETS: dict[str, list[tuple[str, float]]] = {
             2,
         ),
     ],
+    # --- our own sets for the failure classes of issue 13 (see _OWN_SETS) ---
+    "proxy-protocols": [
+        ("{proc} - {domain}:{port} open through proxy proxy.example.net:5070 HTTPS", 20),
+        ("{proc} - {domain}:{port} open through proxy proxy.example.net:5070 SOCKS5", 10),
+        ("{proc} - {domain}:{port} open through proxy proxy.example.net:5070 SOCKS4", 4),
+        ("{proc} - {domain}:{port} open directly HTTP/1.1", 3),
+        ("{proc} - {domain}:{port} open directly HTTP/2", 2),
+        (
+            "{proc} - {domain}:{port} error : Could not connect through proxy "
+            "proxy.example.net:5070 - Proxy server cannot establish a connection with the "
+            "target, status code {n}",
+            3,
+        ),
+        (
+            "{proc} - {domain}:{port} close, {n} bytes sent, {n2} bytes received, lifetime {small}:{small2}",
+            20,
+        ),
+        (
+            "{proc} - {domain}:{port} close, {n} bytes ({size} KB) sent, {n2} bytes ({size2} KB) received, lifetime {small}:{small2}",
+            10,
+        ),
+        (
+            "{proc} - {domain}:{port} close, {n} bytes ({size} KB) sent, {n2} bytes received, lifetime {small}:{small2}",
+            5,
+        ),
+    ],
+    "clients": [
+        ("Session: {big}_{n} initialized by client WindowsUpdateAgent, version: 7.6.7600.320", 30),
+        ("Session: {big}_{n} initialized by client CcmExec, version: 7.6.7600.320", 8),
+        ("Session: {big}_{n} initialized by client AutomaticUpdates, version: 7.6.7600.320", 4),
+        ("Health check from {ip} by agent GoogleHC/1.0 answered in {ms}", 20),
+        ("Health check from {ip} by agent kube-probe/1.29 answered in {ms}", 10),
+        ("Health check from {ip} by agent ELB-HealthChecker/2.0 answered in {ms}", 5),
+        ("Client {user} connected from {ip} using protocol version {small}", 15),
+        ("Failed password for {mostly_root} from {ip} port {port} ssh2", 25),
+        ("session opened for user {session_user} by (uid=0)", 20),
+        ("Request throttled for client {user} after {n} calls", 8),
+        ("Agent Datadog reported {n} metrics", 5),
+        ("Agent Fluentbit reported {n} metrics", 5),
+    ],
+    "units": [
+        ("Sent {n} bytes to {ip}", 15),
+        ("Sent {n} bytes ({size} KB) to {ip}", 15),
+        ("Uploaded {n} MB in {secs} s", 8),
+        ("Uploaded {n} MB ({big} bytes) in {secs} s", 8),
+        ("Cache holds {n} entries ({size} MB)", 8),
+        ("Cache holds {n} entries", 8),
+        ("Freed {n} KB (~{small}%) of heap after collection", 6),
+        ("Freed {n} KB of heap after collection", 6),
+        ("Received {n} bytes from {ip}", 10),
+        ("Disk {word} at {small}% capacity ({size} GB free)", 6),
+        ("Health check of {host} failed after {ms}", 6),
+        ("Health check of {host} failed after {ms} (will retry)", 6),
+        ("Replica {n} is lagging behind the primary (read-only mode)", 4),
+    ],
+    "digit-words": [
+        ("Falling back to IPv4 for {host}", 10),
+        ("Falling back to IPv6 for {host}", 10),
+        ("Mounted filesystem ext4 on {path}", 8),
+        ("Mounted filesystem xfs on {path}", 6),
+        ("Mounted filesystem btrfs on {path}", 3),
+        ("Decoding payload as utf8 for table {table}", 10),
+        ("Decoding payload as latin1 for table {table}", 4),
+        ("log4j configuration reloaded from {path}", 5),
+        ("Worker node{small} lost heartbeat after {ms}", 12),
+        ("Using SOCKS5 tunnel to {host} on port {port}", 6),
+        ("Using HTTP/1.1 tunnel to {host} on port {port}", 6),
+        ("Loaded k8s manifest {file} for namespace {word}", 5),
+    ],
 }
 
 # Text-only sets carry a syslog/application header in the payload, as file-shipped logs do.
@@ -688,6 +763,26 @@ def _jvm_trace(rng: random.Random, error: tuple[str, str, str, float], slots: _S
     return "\n".join(lines)
 
 
+# Templates that are one event with another: a number's optional unit conversion does not make
+# another event ("34527 bytes sent" and "48853 bytes (298.6 KB) sent").
+_SAME_TRUTH = {
+    ("proxifier", 2): 1,
+    ("proxy-protocols", 7): 6,
+    ("proxy-protocols", 8): 6,
+    ("units", 1): 0,
+    ("units", 3): 2,
+    ("units", 5): 4,
+    ("units", 7): 6,
+    ("units", 11): 10,
+}
+
+
+# Templates whose last word is one of a few words, each repeated over many records: an
+# enumeration of events, one group per word (issue 13: a position becomes a variable only when
+# it shows many distinct values; three channels are three events).
+_BY_LAST_WORD = {("auth", 5)}
+
+
 def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> int:
     total = sum(w for _, w in weighted)
     point = rng.random() * total
@@ -723,8 +818,8 @@ def generate(name: str, size: int = SIZE, seed: int = 20240501) -> Iterator[dict
     step = 3600 / size
     for index in range(size):
         moment = START + timedelta(seconds=index * step)
-        if name == "jvm":
-            yield _jvm_entry(rng, slots, index, moment)
+        if name in _SPECIAL:
+            yield _SPECIAL[name](rng, slots, index, moment)
             continue
         templates = _SETS[name]
         choice = _pick(rng, templates)
@@ -732,7 +827,10 @@ def generate(name: str, size: int = SIZE, seed: int = 20240501) -> Iterator[dict
         # A template logs at one level, as real code does (the level is part of the line).
         slots.level = ("notice", "error", "warn")[choice % 3]
         message = slots.fill(template)
-        entry = _entry(name, index, moment, f"{name}/{choice}", "WARNING")
+        truth: object = _SAME_TRUTH.get((name, choice), choice)
+        if (name, choice) in _BY_LAST_WORD:
+            truth = f"{truth}/{message.rsplit(' ', 1)[1]}"
+        entry = _entry(name, index, moment, f"{name}/{truth}", "WARNING")
         header = _HEADERS.get(name)
         if header is not None:
             entry["textPayload"] = header(slots, moment) + message
@@ -765,7 +863,116 @@ def _jvm_entry(rng: random.Random, slots: _Slots, index: int, moment: datetime) 
     return entry
 
 
-SET_NAMES = (*_SETS, "jvm")
+# --- request logs: several methods and statuses; truth = method, route, status class ---------
+
+_REQUESTS = (
+    ("GET", "/api/v1/users/{n}", (200,), 20),
+    ("GET", "/api/v1/users/{n}", (404,), 6),
+    ("POST", "/api/v1/chat/messages", (502, 503, 504), 8),
+    ("POST", "/api/v1/chat/messages", (200, 201), 15),
+    ("GET", "/api/v1/chat/messages", (200,), 10),
+    ("DELETE", "/api/v1/orders/{uuid}", (204,), 4),
+    ("PUT", "/api/v1/orders/{uuid}", (409,), 3),
+    ("PUT", "/api/v1/orders/{uuid}", (200,), 5),
+    ("GET", "/health", (503,), 3),
+    ("GET", "/health", (200,), 10),
+    ("POST", "/api/v1/login", (401, 403), 5),
+    ("POST", "/api/v1/login", (500,), 2),
+)
+
+
+def _request_entry(
+    rng: random.Random, slots: _Slots, index: int, moment: datetime
+) -> dict[str, Any]:
+    choice = _pick(rng, [(r, r[3]) for r in _REQUESTS])
+    method, route, statuses, _ = _REQUESTS[choice]
+    status = rng.choice(statuses)
+    path = slots.fill(route)
+    entry = _entry("requests", index, moment, f"requests/{choice}", "ERROR")
+    url = f"https://shop-api-abc123-ew.a.run.app{path}?trace={slots.hex()}"
+    shape = index % 3
+    if shape == 0:  # a Cloud Run request log: httpRequest only
+        entry["httpRequest"] = {"requestMethod": method, "requestUrl": url, "status": status}
+    elif shape == 1:  # an empty payload object beside the request
+        entry["jsonPayload"] = {}
+        entry["httpRequest"] = {"requestMethod": method, "requestUrl": url, "status": status}
+    else:  # an access-log request line
+        entry["textPayload"] = f"{method} {path} HTTP/1.1 {status} {slots.ms()}"
+    return entry
+
+
+# --- tracebacks logged with escaped newlines (literal backslash-n) and with real ones --------
+
+_TRACES = (
+    (
+        "python",
+        'Traceback (most recent call last):\n  File "/app/shop/api.py", line {small}, in reserve\n'
+        '    stock.take(sku)\n  File "/app/shop/stock.py", line {small2}, in take\n'
+        "    raise KeyError(sku)\nKeyError: 'sku-{n}'",
+        10,
+    ),
+    (
+        "python",
+        'Traceback (most recent call last):\n  File "/app/shop/api.py", line {small}, in pay\n'
+        '    client.charge(order)\n  File "/app/shop/payments.py", line {small2}, in charge\n'
+        "    raise TimeoutError(f'provider')\nTimeoutError: provider did not answer in {ms}",
+        8,
+    ),
+    (
+        "java",
+        "java.lang.IllegalStateException: pool {word} closed\n\tat "
+        "com.acme.db.Pool.get(Pool.java:{small})\n\tat com.acme.api.Orders.list(Orders.java:{small2})",
+        8,
+    ),
+    (
+        "go",
+        "panic: runtime error: index out of range [{small}] with length {small2}\n\n"
+        "goroutine {n} [running]:\nmain.handle(0x{hex})\n\t/app/main.go:{small} +0x1d\n"
+        "main.main()\n\t/app/main.go:{small2} +0x25",
+        5,
+    ),
+    (
+        "node",
+        "TypeError: Cannot read properties of undefined (reading '{word}')\n    at render "
+        "(/app/src/views/thread.js:{small}:5)\n    at handle (/app/src/server.js:{small2}:3)",
+        6,
+    ),
+    ("message", "Worker {word} finished batch {n} in {ms}", 10),
+)
+
+
+def _trace_entry(rng: random.Random, slots: _Slots, index: int, moment: datetime) -> dict[str, Any]:
+    choice = _pick(rng, [(t, t[2]) for t in _TRACES])
+    text = slots.fill(_TRACES[choice][1])
+    entry = _entry("tracebacks", index, moment, f"tracebacks/{choice}", "ERROR")
+    escaped = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    if index % 3 == 0:
+        entry["textPayload"] = text  # real newlines: the same problem
+    elif index % 3 == 1:
+        entry["jsonPayload"] = {"message": escaped}
+    else:
+        entry["jsonPayload"] = {}
+        entry["textPayload"] = escaped
+    return entry
+
+
+_SPECIAL: dict[str, Callable[[random.Random, _Slots, int, datetime], dict[str, Any]]] = {
+    "jvm": _jvm_entry,
+    "requests": _request_entry,
+    "tracebacks": _trace_entry,
+}
+
+SET_NAMES = (*_SETS, *_SPECIAL)
+
+OWN_SETS = (
+    "requests",
+    "proxy-protocols",
+    "clients",
+    "units",
+    "digit-words",
+    "tracebacks",
+)
+"""The sets written for issue 13's failure classes (over-merging and real payload quirks)."""
 
 
 def main() -> None:

@@ -128,3 +128,34 @@ def test_stack_fingerprint_ignores_generated_class_names() -> None:
 def test_top_frames_without_in_app_frames_keeps_innermost() -> None:
     frames = tuple(_frame(f"lib{i}", "f", i, in_app=False) for i in range(5))
     assert top_frames(frames) == frames[2:]
+
+
+@pytest.mark.parametrize(
+    ("text", "template"),
+    [
+        ("open through proxy p.example:5070 SOCKS5", "open through proxy p.example:<NUM> SOCKS5"),
+        ("GET /a HTTP/1.1 over IPv6", "GET /a HTTP/1.1 over IPv6"),
+        (
+            "codec utf8 on ext4 via log4j in k8s over TLSv1.2",
+            "codec utf8 on ext4 via log4j in k8s over TLSv1.2",
+        ),
+        ("GET /api/v1/users/42", "GET /api/v1/users/<NUM>"),
+        ("1190 bytes (1.16 KB) sent, 7 bytes received", "<NUM> bytes sent, <NUM> bytes received"),
+        ("1190 bytes sent, 7 bytes received", "<NUM> bytes sent, <NUM> bytes received"),
+        ("took 12 ms (0.012 s) to answer", "took <NUM> ms to answer"),
+        ("POST /api/v1/chat/messages -> 502", "POST /api/v1/chat/messages -> 502"),
+        ("queue holds 502 items", "queue holds <NUM> items"),
+    ],
+)
+def test_digit_words_units_and_statuses(text: str, template: str) -> None:
+    assert mask_message(text) == template
+
+
+def test_previous_versions_fingerprints_are_computable() -> None:
+    assert message_fingerprint("a", "l", "s", "v1") != message_fingerprint("a", "l", "s")
+    assert custom_fingerprint("k", "v1") != custom_fingerprint("k")
+
+
+@pytest.mark.parametrize("text", ["conn( x[ a((", "sshd[12[ (", "[ ( (( [["])
+def test_tokens_with_empty_parts_are_masked_without_error(text: str) -> None:
+    assert mask_message(text).split(" ")[0]

@@ -165,3 +165,20 @@ def test_counts_of_a_mostly_info_hour() -> None:
     assert signals.container_exits == ((137, 1),)
     assert signals.signals == (("memory limit exceeded", 1), ("startup probe failed", 1))
     assert (signals.requests, signals.server_errors, signals.client_errors) == (2, 1, 1)
+
+
+def test_assignments_name_the_cluster_each_entry_ended_up_in() -> None:
+    # The first file names split off until the position shows enough distinct words; the
+    # assignments, handed over at the end, name the one cluster they all ended up in.
+    assigned: list[tuple[str, str]] = []
+    clusterer = Clusterer(WINDOW)
+    ingestor = Ingestor(
+        clusterer, default_config(), Severity.DEFAULT, WINDOW, lambda i, f: assigned.append((i, f))
+    )
+    names = ["a.csv", "b.csv", "c.csv", "d.csv", "e.csv", "a.csv"]
+    for index, name in enumerate(names):
+        ingestor.add(index, _entry(insertId=f"e{index}", textPayload=f"Removing stale file {name}"))
+    assert assigned == []  # nothing before the end: a fingerprint may still be absorbed
+    ingestor.finish()
+    (summary,) = clusterer.summaries()
+    assert assigned == [(f"e{index}", summary.fingerprint) for index in range(len(names))]

@@ -38,7 +38,14 @@ from log_gardener.core.plan import RunLinks
 from log_gardener.core.redact import RedactionPolicy, redact
 from log_gardener.core.rules import IssuePolicy
 from log_gardener.core.sparkline import sparkline
-from log_gardener.model import ClusterStatus, JudgedCluster, Priority, Severity, StackFrame
+from log_gardener.model import (
+    GROUPING_VERSION,
+    ClusterStatus,
+    JudgedCluster,
+    Priority,
+    Severity,
+    StackFrame,
+)
 from tests.planning_factory import T0, cluster, judgement, known, record
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -172,7 +179,7 @@ def test_issue_body_first_line_is_the_marker() -> None:
     marker = parse_issue_marker(body)
     assert marker is not None and (marker.fingerprint, marker.grouping_version) == (
         "a1b2c3d4e5f60718",
-        "v1",
+        GROUPING_VERSION,
     )
 
 

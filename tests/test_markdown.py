@@ -166,6 +166,8 @@ TITLES = [
     ("see https://evil.example/x", "see https[:]//evil.example/x"),
     ("<!-- x --> <b>`y`</b> [a](b)", "\u2039!-- x --\u203a \u2039b\u203a'y'\u2039/b\u203a (a)(b)"),
     ("::error file=x::boom", ": :error file=x: :boom"),
+    ("POST /api/v1/chat -> 502", "POST /api/v1/chat -> 502"),
+    ("a -> <b> --> c->d", "a -> \u2039b\u203a --\u203a c-\u203ad"),
     ("a\u202eb\u200bc\x00d\n\te", "abcd e"),
     ("  spaced   out  ", "spaced out"),
     (

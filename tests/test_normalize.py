@@ -383,11 +383,11 @@ def test_http_request() -> None:
     [
         (
             "https://svc-abc-uc.a.run.app/api/v1/threads?user=a%40example.com#x",
-            "GET /api/v1/threads 429",
+            "GET /api/v1/threads -> 429",
         ),
-        ("https://svc-abc-uc.a.run.app", "GET / 429"),
-        ("/health", "GET /health 429"),
-        ("", "GET / 429"),
+        ("https://svc-abc-uc.a.run.app", "GET / -> 429"),
+        ("/health", "GET /health -> 429"),
+        ("", "GET / -> 429"),
     ],
 )
 def test_request_log_without_payload(url: str, message: str) -> None:
@@ -456,3 +456,80 @@ def test_shared_corpus_never_raises() -> None:
                 "timestamp is not RFC 3339",
             }
     assert kinds.get("LogRecord", 0) >= 50
+
+
+# --- real payload quirks ----------------------------------------------------------------------
+
+_ESCAPED = {
+    "python": (
+        'Traceback (most recent call last):\\n  File "/app/handlers.py", line 10, in handle\\n'
+        '    load()\\n  File "/app/store.py", line 5, in load\\n    raise KeyError("k")\\n'
+        "KeyError: 'k'",
+        "KeyError: 'k'",
+        "KeyError",
+    ),
+    "java": (
+        "java.lang.IllegalStateException: pool closed\\n\\tat com.acme.Pool.get(Pool.java:10)"
+        "\\n\\tat com.acme.Api.call(Api.java:3)",
+        "java.lang.IllegalStateException: pool closed",
+        "java.lang.IllegalStateException",
+    ),
+    "go": (
+        "panic: runtime error: index out of range [3] with length 3\\n\\ngoroutine 1 [running]:"
+        "\\nmain.handle()\\n\\t/app/main.go:12 +0x1d\\nmain.main()\\n\\t/app/main.go:20 +0x25",
+        "panic: runtime error: index out of range [3] with length 3",
+        "panic",
+    ),
+    "node": (
+        "TypeError: x is undefined\\n    at handle (/app/src/index.js:10:5)\\n"
+        "    at run (/app/src/server.js:3:1)",
+        "TypeError: x is undefined",
+        "TypeError",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(_ESCAPED))
+@pytest.mark.parametrize("where", ["jsonPayload.message", "textPayload"])
+def test_escaped_newlines_are_parsed_as_a_stack_trace(language: str, where: str) -> None:
+    escaped, message, exception_type = _ESCAPED[language]
+    assert "\n" not in escaped  # one line with literal backslash-n, as exports carry it
+    payload = {"jsonPayload": {"message": escaped}} if where != "textPayload" else {}
+    payload = payload or {"textPayload": escaped}
+    result = record(entry(**payload))
+    real = record(entry(textPayload=escaped.replace("\\n", "\n").replace("\\t", "\t")))
+    assert (result.message, result.exception_type) == (message, exception_type)
+    assert result.frames and result.frames == real.frames
+    assert "\\n" not in result.message
+
+
+def test_escaped_newlines_in_an_ordinary_message_stay_as_they_are() -> None:
+    result = record(entry(textPayload="wrote 'a\\nb' to the file"))
+    assert result.message == "wrote 'a\\nb' to the file"
+    assert not result.frames
+
+
+@pytest.mark.parametrize("empty", [{}, {"message": ""}, {"message": None, "labels": {}}])
+def test_an_empty_json_payload_gives_way_to_the_text_payload(empty: dict[str, Any]) -> None:
+    result = record(entry(jsonPayload=empty, textPayload="database connection refused"))
+    assert (result.message, result.payload_kind) == ("database connection refused", "text")
+
+
+def test_an_empty_text_payload_gives_way_to_the_request() -> None:
+    request = {"requestMethod": "POST", "requestUrl": "/api/v1/chat/messages", "status": 502}
+    for payload in ({"textPayload": ""}, {"jsonPayload": {}}, {"textPayload": "  "}):
+        result = record(entry(httpRequest=request, **payload))
+        assert result.message == "POST /api/v1/chat/messages -> 502"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("GET /api/v1/users/12 HTTP/1.1 404 12ms", "GET /api/v1/users/12 -> 404"),
+        ('"POST /api/v1/chat/messages?x=1 HTTP/2" 502 0 1.2s', "POST /api/v1/chat/messages -> 502"),
+        ("DELETE /items/9 -> 500", "DELETE /items/9 -> 500"),
+        ("GET requests are slow today", "GET requests are slow today"),
+    ],
+)
+def test_request_lines_are_titled_method_route_status(line: str, message: str) -> None:
+    assert record(entry(textPayload=line)).message == message

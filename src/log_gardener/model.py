@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-GROUPING_VERSION = "v1"
+GROUPING_VERSION = "v2"
 """Version of the fingerprint algorithm; stored in markers and state so a change is explicit."""
+
+PREVIOUS_GROUPING_VERSIONS = ("v1",)
+"""Older grouping versions whose ``state.json`` an upgraded run still maps to its issues."""
 
 STATE_VERSION = 1
 """Version of the ``state.json`` layout."""

@@ -278,7 +278,9 @@ def reconcile(state: GardenerState, existing: Sequence[ExistingIssue]) -> Garden
 def _ingest(
     settings: RunSettings, feeds: Sequence[Feed], gathered: _Gathered, window: Window
 ) -> list[ClusterSummary]:
-    clusterer = Clusterer(window, tuple(gathered.state.clusters.values()))
+    clusterer = Clusterer(
+        window, tuple(gathered.state.clusters.values()), legacy=gathered.state.legacy
+    )
     gathered.observer = Observer(keep_insert_ids=settings.assign is not None)
     ingestor = Ingestor(
         clusterer, settings.config, Severity.DEFAULT, window, None, observer=gathered.observer
@@ -302,6 +304,8 @@ def _ingest(
         settings.progress(f"target {feed.key}: {gathered.fetches[feed.key].entries} entries read")
         if settings.should_stop():
             break
+    ingestor.finish()
+    gathered.observer.resolve(clusterer.resolve)
     gathered.counts = ingestor.counts()
     gathered.malformed = list(ingestor.malformed_examples)
     gathered.warnings = list(ingestor.warnings)

@@ -3,6 +3,9 @@
 - ``mask_message(text)`` replaces variable parts (emails, URLs, IPs, UUIDs, hashes, hex, dates,
   times, durations, numbers, quoted values after ``=``/``:``, path ids, pod suffixes, base64-ish
   tokens) by ``<KIND>`` placeholders and returns the template: tokens joined by single spaces.
+  Words with digits that name things (SOCKS5, IPv6, utf8, ext4, log4j, HTTP/1.1, v1) stay; a
+  number's parenthesized conversion ("1190 bytes (1.16 KB)") is dropped; an HTTP status after
+  ``->`` is kept.
 - ``stack_fingerprint`` groups on exception type + the innermost in-app frames (module and
   function, no line numbers), ``message_fingerprint`` on template + logger + service,
   ``custom_fingerprint`` on a rule's key.  Each is 16 lowercase hex chars of a SHA-256 over a
@@ -77,6 +80,20 @@ _KINDS = re.compile(
     r"|(?P<POD>(?P<deployment>[a-z][a-z0-9]*(?:-[a-z0-9]+)*?)"
     r"(?:-[bcdfghjklmnpqrstvwxz2-9]{6,10}-[bcdfghjklmnpqrstvwxz2-9]{5}|-[bcdfghjklmnpqrstvwxz2-9]{5}))"
 )
+# Words that hold a digit but name a thing, not a value: SOCKS5, IPv6, utf8, ext4, log4j, k8s,
+# HTTP/1.1, TLSv1.2.  They stay as they are; when such a word does vary between records
+# (node1, node2, node3) the similarity merge sees the change and decides with evidence.
+_DIGIT_WORD = re.compile(
+    r"[A-Za-z]{2,}\d{1,3}[A-Za-z]{0,3}|[A-Za-z]\d{1,2}[A-Za-z]{1,3}"
+    r"|[A-Za-z]{2,8}v?\d(?:\.\d){1,2}|[A-Za-z]{2,8}/\d(?:\.\d)?|v\d{1,2}(?:alpha|beta)?\d?"
+)
+# A number's parenthesized conversion ("1190 bytes (1.16 KB) sent"): dropped, so the line
+# with it and the line without it are one template and the number with its unit one variable.
+_CONVERSION_HINT = re.compile(r" \(\s?~?\d")
+_CONVERSION = re.compile(r"\(\s*~?[\d.,]+\s?[A-Za-z%/]{0,8}\s*\)")
+_NUMBER_BEFORE = re.compile(r"\d[\d.,]*\s?[A-Za-z%/]{0,8}\s*\Z")
+# An HTTP status after an arrow ("POST /api/v1/x -> 502") is kept: it names the outcome.
+_STATUS = re.compile(r"[1-5]\d\d")
 _BASE64ISH = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _BRACKET = re.compile(r"[\[(]")
 _KEY = re.compile(r"[A-Za-z_][\w.-]*")
@@ -108,11 +125,40 @@ def _mask(line: str) -> str:
             line = _QUOTED_VALUE.sub(r"\1<VALUE>", line)
         if _HAS_CLOCK.search(line) is not None:
             line = _SPANNING_DATETIME.sub("<DATETIME>", line)
+    if " (" in line:
+        line = _drop_conversions(line)
     tokens = line.split()
     for index, token in enumerate(tokens):
         if not token.isalpha():  # plain words are by far the commonest tokens
             tokens[index] = mask_token(token)
+    if "->" in line:
+        _keep_status(line.split(), tokens)
     return " ".join(tokens)
+
+
+def _drop_conversions(line: str) -> str:
+    """``line`` without the parenthesized conversions that follow a number (and its unit)."""
+    parts: list[str] = []
+    last = 0
+    for hint in _CONVERSION_HINT.finditer(line):
+        start = hint.start()
+        if start < last:
+            continue
+        conversion = _CONVERSION.match(line, start + 1)
+        if conversion is None or _NUMBER_BEFORE.search(line, max(last, start - 24), start) is None:
+            continue
+        parts.append(line[last:start])
+        last = conversion.end()
+    if not parts:
+        return line
+    parts.append(line[last:])
+    return "".join(parts)
+
+
+def _keep_status(raw: list[str], tokens: list[str]) -> None:
+    for index in range(1, len(raw)):
+        if raw[index - 1] == "->" and _STATUS.fullmatch(raw[index]) is not None:
+            tokens[index] = raw[index]
 
 
 def mask_token(token: str) -> str:
@@ -147,6 +193,8 @@ def _classify(core: str, depth: int = 0) -> str:
         return f"<{kind}>"
     if depth > 2 or not _has_digit(core):
         return core  # no digit: a word, a name; the similarity merge decides about it
+    if len(core) <= 16 and core[:1].isalpha() and _DIGIT_WORD.fullmatch(core) is not None:
+        return core  # a word with a digit that names a thing (SOCKS5, utf8, HTTP/1.1)
     for separator in ("=", ":"):
         key, found, value = core.partition(separator)
         if found and value and _KEY.fullmatch(key) is not None:
@@ -176,23 +224,30 @@ def _has_digit(text: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _digest(kind: str, *parts: str) -> str:
-    text = "\x1f".join((GROUPING_VERSION, kind, *parts))
+def _digest(version: str, kind: str, *parts: str) -> str:
+    text = "\x1f".join((version, kind, *parts))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def message_fingerprint(template: str, logger: str, service: str) -> str:
-    return _digest(GroupingKind.MESSAGE.value, service, logger, template)
+def message_fingerprint(
+    template: str, logger: str, service: str, version: str = GROUPING_VERSION
+) -> str:
+    return _digest(version, GroupingKind.MESSAGE.value, service, logger, template)
 
 
-def custom_fingerprint(key: str) -> str:
-    return _digest(GroupingKind.CUSTOM.value, key)
+def custom_fingerprint(key: str, version: str = GROUPING_VERSION) -> str:
+    return _digest(version, GroupingKind.CUSTOM.value, key)
 
 
-def stack_fingerprint(exception_type: str, frames: Sequence[StackFrame]) -> str:
-    """Exception type + ``top_frames`` (module and function only, so line shifts don't split)."""
+def stack_fingerprint(
+    exception_type: str, frames: Sequence[StackFrame], version: str = GROUPING_VERSION
+) -> str:
+    """Exception type + ``top_frames`` (module and function only, so line shifts don't split).
+
+    ``version`` "v1" gives the previous version's fingerprint (the same parts), which an
+    upgraded run uses to find the problems its ``state.json`` already knows."""
     parts = [f"{_stable_module(f.module)}:{f.function}" for f in top_frames(frames)]
-    return _digest(GroupingKind.STACK.value, exception_type, *parts)
+    return _digest(version, GroupingKind.STACK.value, exception_type, *parts)
 
 
 def top_frames(frames: Sequence[StackFrame], limit: int = STACK_FRAMES) -> tuple[StackFrame, ...]:

@@ -48,7 +48,9 @@ class IngestCounts:
 
 @dataclass
 class Ingestor:
-    """Feeds one run's entries to the clusterer.  ``assign`` receives (insertId, fingerprint)."""
+    """Feeds one run's entries to the clusterer.  ``assign`` receives (insertId, fingerprint)
+    for each kept entry when ``finish`` is called: a cluster that split off for want of
+    evidence may be absorbed later in the run, so the final fingerprints are known only then."""
 
     clusterer: Clusterer
     config: RulesConfig
@@ -59,6 +61,7 @@ class Ingestor:
     observer: Observer | None = None  # collects what the problem layer links (core.problems)
     _counts: Counter[str] = field(default_factory=Counter)
     _seen: set[int] = field(default_factory=set)
+    _assigned: list[tuple[str, str]] = field(default_factory=list)
     malformed_examples: list[MalformedEntry] = field(default_factory=list)
     warnings: list[MalformedEntry] = field(default_factory=list)  # read, but worth a note
 
@@ -192,7 +195,15 @@ class Ingestor:
         if self.observer is not None:
             self.observer.observe(record, fingerprint, platform)
         if self.assign is not None:
-            self.assign(record.insert_id, fingerprint)
+            self._assigned.append((record.insert_id, fingerprint))
+
+    def finish(self) -> None:
+        """Hands the kept entries' final fingerprints to ``assign`` (once)."""
+        if self.assign is not None:
+            resolve = self.clusterer.resolve
+            for insert_id, fingerprint in self._assigned:
+                self.assign(insert_id, resolve(fingerprint))
+        self._assigned.clear()
 
     def counts(self) -> IngestCounts:
         return IngestCounts(

@@ -242,6 +242,8 @@ def record_run(
                 revisions=_merged(known.revisions, item.cluster.revisions),
             )
         state = state.with_cluster(known)
+    if state.legacy:
+        state = replace(state, legacy=state.legacy - seen)  # seen: mapped to this version
     return state
 
 

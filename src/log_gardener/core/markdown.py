@@ -138,6 +138,9 @@ def plain_title(text: str, limit: int = 120) -> str:
     kept = "".join(_title_char(char) for char in visible(text))
     kept = re.sub(r"<U\+[0-9A-F]{4,6}>", "", kept)  # titles drop invisibles instead of showing
     kept = kept.translate(_TITLE_REPLACEMENTS)
+    # A standalone arrow ("POST /api/x -> 502") stays one: with every "<" replaced, a ">"
+    # between spaces opens or closes nothing.
+    kept = kept.replace(" -\u203a ", " -> ")
     kept = _TITLE_GH_REF.sub("\\1\u2011", kept)  # non-breaking hyphen: GH‑3 is not a reference
     kept = kept.replace("://", "[:]//")  # defanged: no autolink
     kept = _TITLE_SHA.sub("\\1\u2026", kept)

@@ -12,9 +12,12 @@ Choices worth knowing:
   a timestamp that is present but broken makes the entry malformed rather than silently re-dated.
 - A missing severity is ``DEFAULT``; a severity we do not know is malformed.
 - When an entry carries more than one payload, ``jsonPayload`` wins over ``textPayload``, which
-  wins over ``protoPayload`` (a deterministic choice; the API never sends two).  A request log
-  with only ``httpRequest`` gets the message ``"<method> <path> <status>"`` (payload kind
-  ``none``); an entry with none of these is malformed.
+  wins over ``protoPayload`` (a deterministic choice); an empty one (``{}``, ``""``, only empty
+  fields) gives way to the other.  A request log with only ``httpRequest`` gets the message
+  ``"<method> <path> -> <status>"`` (payload kind ``none``), and so does a message that is an
+  HTTP request line; an entry with none of these is malformed.
+- Escaped newlines and tabs (a literal backslash-n) are unescaped when that reveals a stack
+  trace, so a traceback logged on one line is parsed like any other.
 - ``message`` is one line; ``text`` is the full text including any stack trace.  A
   ``jsonPayload`` without a message becomes a compact, sorted, bounded JSON dump.  Long texts
   are cut only between whitespace-separated tokens and marked, so a secret is never split into
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -309,22 +313,80 @@ class _Payload:
 
 
 def _payload(entry: Mapping[str, object]) -> _Payload | None:
+    # An empty payload ({} or "") never becomes the message: the other payload is used.
     json_payload = entry.get("jsonPayload")
-    if isinstance(json_payload, dict):
-        return _json_payload(json_payload)
+    json_data = json_payload if isinstance(json_payload, dict) else None
     text_payload = entry.get("textPayload")
-    if text_payload is not None:
-        payload = _Payload("text", _text(text_payload))
+    text = "" if text_payload is None else _text(text_payload)
+    request = entry.get("httpRequest")
+    other = text_payload is not None or request is not None or "protoPayload" in entry
+    if json_data is not None and not (other and _blank(json_data)):
+        payload = _json_payload(json_data)
+    elif text and not text.isspace():
+        payload = _Payload("text", _unescaped(text))
         if looks_like_trace(payload.text):
             payload.apply_trace(parse_stack_trace(payload.text))
-        return payload
-    proto_payload = entry.get("protoPayload")
-    if isinstance(proto_payload, dict):
-        return _proto_payload(proto_payload)
-    request = entry.get("httpRequest")
-    if isinstance(request, dict):
+    elif isinstance(proto := entry.get("protoPayload"), dict):
+        return _proto_payload(proto)
+    elif isinstance(request, dict):
         return _request_payload(request)
-    return None
+    elif json_data is not None:
+        payload = _json_payload(json_data)
+    elif text_payload is not None:
+        payload = _Payload("text", text)
+    else:
+        return None
+    message = payload.message
+    if payload.frames:
+        return payload
+    if isinstance(request, dict) and (not message or message.isspace()):
+        return _request_payload(request)
+    if message[:1] in _REQUEST_START:
+        line = _request_line(message)
+        if line is not None:
+            payload.message = line
+    return payload
+
+
+def _blank(data: Mapping[str, object]) -> bool:
+    """A payload object that says nothing: no fields, or only empty ones."""
+    return all(value is None or value in ("", {}, []) for value in data.values())
+
+
+_REQUEST_LINE = re.compile(
+    r'"?(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE) (/\S*|[a-z][a-z0-9+.-]*://\S+)'
+    r'(?: HTTP/\d(?:\.\d)?)?"?(?: ->)? ([1-5]\d\d)(?=\s|$)'
+)
+
+
+_REQUEST_START = frozenset('GHPDOCT"')
+
+
+def _request_line(message: str) -> str | None:
+    """``METHOD /route -> STATUS`` for a message that is an HTTP request line, else None."""
+    if len(message) > 4096:
+        return None
+    found = _REQUEST_LINE.match(message)
+    if found is None:
+        return None
+    method, url, status = found.groups()
+    return f"{method} {_url_path(url)} -> {status}"
+
+
+def _unescaped(text: str) -> str:
+    """``text`` with escaped newlines and tabs turned real when that reveals a stack trace
+    (a traceback logged as one line: literal backslash-n inside the message)."""
+    if "\\n" not in text or (_ESCAPED_TRACE.search(text) is None):
+        return text
+    candidate = (
+        text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
+    )
+    return candidate if looks_like_trace(candidate) else text
+
+
+_ESCAPED_TRACE = re.compile(
+    r"Traceback \(most recent call last\)|goroutine \d|\\n(?:\\t|\s)+at |panic: "
+)
 
 
 def _operation(value: object) -> str:
@@ -337,13 +399,14 @@ def _operation(value: object) -> str:
 def _request_payload(request: Mapping[str, object]) -> _Payload:
     """A request log (Cloud Run, load balancers) has only ``httpRequest``: describe the call.
 
-    The message keeps the path without host or query, so the calls of one route group
-    together; the text keeps the whole URL for the sample.
+    The message is ``METHOD /path -> STATUS``: the path without host or query, so the calls
+    of one route group together (ids in it are masked by grouping), and the status kept, so
+    the title says what happened; the text keeps the whole URL for the sample.
     """
     method = _text(request.get("requestMethod")) or "?"
     url = _text(request.get("requestUrl"))
     status = _text(request.get("status")) or "?"
-    message = first_line(f"{method} {_url_path(url)} {status}")
+    message = first_line(f"{method} {_url_path(url)} -> {status}")
     text = f"{method} {url} {status}"
     latency = _text(request.get("latency"))
     if latency:
@@ -384,10 +447,10 @@ def _json_payload(data: Mapping[str, object]) -> _Payload:
 def _json_message(data: Mapping[str, object]) -> str | None:
     for key in _MESSAGE_KEYS:
         value = data.get(key)
-        if value is None or value == "":
+        if value is None or value in ("", {}, []):
             continue
         if isinstance(value, str):
-            return value
+            return _unescaped(value)
         if isinstance(value, dict | list):
             return bounded_dump(value)
         return _text(value)  # numbers and booleans are coerced to text
@@ -397,13 +460,15 @@ def _json_message(data: Mapping[str, object]) -> str | None:
 def _json_trace_text(data: Mapping[str, object]) -> str:
     for key in _TRACE_KEYS:
         value = data.get(key)
-        if isinstance(value, str) and "\n" in value:
-            return value
+        if isinstance(value, str):
+            value = _unescaped(value)
+            if "\n" in value:
+                return value
         if isinstance(value, dict):
             for inner in ("stack", "stack_trace", "stackTrace", "traceback"):
                 nested = value.get(inner)
                 if isinstance(nested, str) and nested:
-                    return nested
+                    return _unescaped(nested)
     return ""
 
 

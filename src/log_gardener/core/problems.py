@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -240,6 +240,25 @@ class Observer:
                 request=http is not None,
             )
         )
+
+    def resolve(self, final: Callable[[str], str]) -> None:
+        """Renames every fingerprint to the one its cluster ended up in (the clusterer may fold a
+        young cluster into a wider one after entries were observed under the young one)."""
+        self.assigned = [(insert_id, final(fp)) for insert_id, fp in self.assigned]
+        self.observations = [
+            o
+            if final(o.fingerprint) == o.fingerprint
+            else replace(o, fingerprint=final(o.fingerprint))
+            for o in self.observations
+        ]
+        self.notes_on = {place: {final(fp) for fp in fps} for place, fps in self.notes_on.items()}
+        roles: dict[str, set[Role]] = {}
+        first_seen: dict[str, float] = {}
+        for fp, seen in self.roles.items():
+            roles.setdefault(final(fp), set()).update(seen)
+        for fp, at in self.first_seen.items():
+            first_seen[final(fp)] = min(at, first_seen.get(final(fp), at))
+        self.roles, self.first_seen = roles, first_seen
 
     def _note(self, record: LogRecord, fingerprint: str) -> None:
         instance = record.labels.get("instanceId")

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from log_gardener.model import GROUPING_VERSION, STATE_VERSION, GroupingKind, Priority
+from log_gardener.model import (
+    GROUPING_VERSION,
+    PREVIOUS_GROUPING_VERSIONS,
+    STATE_VERSION,
+    GroupingKind,
+    Priority,
+)
 
 HISTORY_LIMIT = 48  # runs of per-cluster history kept (two days of hourly runs)
 RUNS_LIMIT = 100  # runs listed in the worklog index
@@ -109,6 +115,10 @@ class GardenerState:
     overlap_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     problems: Mapping[str, KnownProblem] = field(default_factory=dict)  # id -> problem
     healthy: tuple[HealthyRun, ...] = ()  # newest last
+    # Fingerprints in ``clusters`` made by a previous grouping version and not seen since the
+    # upgrade: the clusterer maps the first matching cluster of this version to each (so its
+    # issue is found again) instead of seeding them for the similarity merge.
+    legacy: frozenset[str] = frozenset()
 
     def with_cluster(self, known: KnownCluster) -> GardenerState:
         return replace(self, clusters={**self.clusters, known.fingerprint: known})
@@ -246,6 +256,9 @@ def state_to_json(state: GardenerState) -> str:
             pid: {"root": p.root, "members": list(p.members), "links": list(p.links)}
             for pid, p in sorted(state.problems.items())
         }
+    legacy = sorted(fp for fp in state.legacy if fp in state.clusters)
+    if legacy:
+        document["legacy_fingerprints"] = legacy
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -276,8 +289,12 @@ def parse_state(text: str | None) -> tuple[GardenerState, str]:
 
 def _state_from_dict(data: Mapping[str, Any]) -> GardenerState:
     clusters = {fp: _cluster_from_json(c) for fp, c in dict(data.get("clusters", {})).items()}
-    if data.get("grouping_version") != GROUPING_VERSION:
-        clusters = {}  # another grouping algorithm: its fingerprints mean nothing to us
+    legacy = frozenset(str(fp) for fp in data.get("legacy_fingerprints", ()))
+    grouping = data.get("grouping_version")
+    if grouping in PREVIOUS_GROUPING_VERSIONS:
+        legacy = frozenset(clusters)  # an upgrade: map these to this version's clusters
+    elif grouping != GROUPING_VERSION:
+        clusters, legacy = {}, frozenset()  # an unknown algorithm: its fingerprints mean nothing
     cursors = {str(k): _required_time(v) for k, v in dict(data.get("cursors", {})).items()}
     pending = tuple(
         PendingWork(
@@ -329,4 +346,5 @@ def _state_from_dict(data: Mapping[str, Any]) -> GardenerState:
             for pid, p in dict(data.get("problems", {})).items()
             if data.get("grouping_version") == GROUPING_VERSION
         },
+        legacy=legacy & frozenset(clusters),
     )
