@@ -63,6 +63,7 @@ from log_gardener.pipeline import (
     worklog_file_path,
 )
 from log_gardener.ports import EntrySource, FetchReport, IssueTracker
+from log_gardener.workers import ParallelFileSource, default_workers
 
 DEFAULT_CONFIG = ".github/log-gardener.yml"
 ACTION_REPORT = ".log-gardener/report.json"  # relative to the workspace
@@ -133,6 +134,7 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     add("--max-new-issues", type=int, default=None, help="issues created at most (default 10)")
     add("--max-operations", type=int, default=None, help="GitHub writes at most (default 50)")
     add("--max-entries", type=int, default=50_000, help="entries read at most per run")
+    add("--workers", type=int, default=None, help="processes reading a file (default: CPUs)")
     add("--workload-identity-provider", default="", help="WIF provider resource name")
     add("--service-account", default="", help="service account to impersonate (optional)")
     add("--linked-dataset", default="", help="log-analytics: project.dataset of the log bucket")
@@ -165,6 +167,10 @@ def options_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RunOp
         value = getattr(args, flag)
         if value is not None and value < 0:
             raise UsageError(f"--{flag.replace('_', '-')} must be 0 or more", fix="pass a count")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(
+            "--workers must be 1 or more", fix="pass 1 to read in one process, or leave it out"
+        )
     return RunOptions(
         source=args.source,
         config_path=args.config,
@@ -184,6 +190,7 @@ def options_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> RunOp
         max_new_issues=args.max_new_issues,
         max_operations=args.max_operations,
         max_entries=args.max_entries,
+        workers=args.workers,
         workload_identity_provider=args.workload_identity_provider,
         service_account=args.service_account,
         github_token=env.get("GITHUB_TOKEN", "") if args.repo else "",
@@ -373,7 +380,12 @@ def file_feeds(options: RunOptions, now: datetime, base: Path) -> tuple[list[Fee
         label = options.service or Path(path).stem
         span = span_of(FileSource(path).entries(None), now)
     window = file_window(options, now, span)
-    capped = _Capped(source, options.max_entries)
+    workers = default_workers() if options.workers is None else options.workers
+    capped: EntrySource
+    if options.source != "-" and workers > 1:
+        capped = ParallelFileSource(path, workers, options.max_entries)
+    else:
+        capped = _Capped(source, options.max_entries)
     return [Feed(label, capped, window, severity)], label
 
 

@@ -81,6 +81,7 @@ from log_gardener.model import (
     Window,
 )
 from log_gardener.ports import EntrySource, FetchReport, IssueTracker
+from log_gardener.workers import ParallelFileSource, full_samples, take
 
 COMMIT_MESSAGE = "log-gardener: worklog and state"  # constant: never any log text
 STATE_FILE = "state.json"
@@ -288,11 +289,17 @@ def _ingest(
     for feed in feeds:
         ingestor.start_feed(feed.window, feed.min_severity)
         ledger = OverlapLedger(gathered.state.overlap_ids.get(feed.key, ()))
-        for line_no, raw in feed.source.entries(feed.window):
-            if feed.overlap and isinstance(raw, dict) and not ledger.admit(raw):
-                ingestor.count_already_counted()
-                continue
-            ingestor.add(line_no, raw)
+        if isinstance(feed.source, ParallelFileSource) and not feed.overlap:
+            fallback = feed.window.start if feed.window is not None else None
+            prepared = feed.source.prepared(feed.min_severity, settings.config, fallback)
+            for item in prepared:
+                take(ingestor, item)  # parsed and normalized in worker processes, in order
+        else:
+            for line_no, raw in feed.source.entries(feed.window):
+                if feed.overlap and isinstance(raw, dict) and not ledger.admit(raw):
+                    ingestor.count_already_counted()
+                    continue
+                ingestor.add(line_no, raw)
         report = feed.source.report()
         gathered.fetches[feed.key] = report
         reached = parse_rfc3339(report.reached) if report.reached else None
@@ -310,7 +317,7 @@ def _ingest(
     gathered.malformed = list(ingestor.malformed_examples)
     gathered.warnings = list(ingestor.warnings)
     gathered.infra = ingestor.infra.summary()
-    return clusterer.summaries()
+    return full_samples(clusterer.summaries())
 
 
 def _sources(fetches: Mapping[str, FetchReport]) -> dict[str, dict[str, object]]:

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
+from log_gardener import jsonio
 from log_gardener.errors import InputError, quote_value
 from log_gardener.model import MalformedEntry, Window
 from log_gardener.ports import FetchReport
@@ -153,7 +154,7 @@ def _first_line(stream: TextIO) -> tuple[int, str]:
 
 def _decode_line(line: str, line_no: int) -> Item:
     try:
-        return line_no, json.loads(line)
+        return line_no, jsonio.loads(line)
     except RecursionError:
         return line_no, MalformedEntry(line_no, "line is nested too deeply to decode")
     except ValueError:

@@ -28,6 +28,7 @@ class RunOptions:
     max_new_issues: int | None = None  # None -> the rules file, then the default
     max_operations: int | None = None
     max_entries: int = 50_000
+    workers: int | None = None  # processes parsing a JSON Lines file; None: the CPU count
     workload_identity_provider: str = ""
     service_account: str = ""
     github_token: str = ""

@@ -317,15 +317,21 @@ class Clusterer:
     # --- grouping ---------------------------------------------------------------------------
 
     def add(
-        self, record: LogRecord, custom_key: str | None = None, custom_template: str = ""
+        self,
+        record: LogRecord,
+        custom_key: str | None = None,
+        custom_template: str = "",
+        template: str | None = None,
     ) -> str:
-        """Counts ``record`` into its cluster and returns the cluster's (final) fingerprint."""
+        """Counts ``record`` into its cluster and returns the cluster's (final) fingerprint.
+        ``template``: ``message_template(record.message)`` when the caller (a worker process)
+        already has it."""
         if custom_key is not None:
             cluster = self._custom(record, custom_key, custom_template)
         elif record.frames:
             cluster = self._stack(record)
         else:
-            cluster = self._message(record)
+            cluster = self._message(record, template)
         self._count(cluster, record)
         return cluster.fingerprint
 
@@ -358,8 +364,9 @@ class Clusterer:
             cluster.top_frames = fingerprint.top_frames(record.frames)
         return cluster
 
-    def _message(self, record: LogRecord) -> _Cluster:
-        template = fingerprint.mask_message(record.message)
+    def _message(self, record: LogRecord, template: str | None = None) -> _Cluster:
+        if template is None:
+            template = message_template(record.message)
         exact_key = (record.service, record.logger, template)
         cluster = self._exact.get(exact_key)
         if cluster is not None:
@@ -746,6 +753,11 @@ class Clusterer:
         if len(chosen) > self._sample_limit:
             chosen = [chosen[0], chosen[-1]] if self._sample_limit == 2 else chosen[:1]
         return tuple(chosen)
+
+
+def message_template(message: str) -> str:
+    """The masked template a message is grouped by (what worker processes compute)."""
+    return fingerprint.mask_message(message)
 
 
 # --- similarity -------------------------------------------------------------------------------

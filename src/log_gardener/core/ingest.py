@@ -11,8 +11,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from log_gardener.core.cluster import Clusterer
+from log_gardener.core.cluster import Clusterer, message_template
 from log_gardener.core.infra import InfraTracker
 from log_gardener.core.log_analytics import WeightedEntry
 from log_gardener.core.normalize import Glance, glance_below, normalize_entry
@@ -28,6 +29,39 @@ def _digest(record: LogRecord) -> int:
     """Cloud Logging's own identity of an entry (insertId and timestamp), in 8 bytes."""
     key = f"{record.insert_id}|{record.timestamp.isoformat()}"
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+Grouping = tuple[str | None, str | None, str | None, bool]
+"""What a worker process works out for the ingest step: (custom grouping key, platform
+catalogue key, message template, whether the entry had no timestamp)."""
+
+
+def prepare(
+    raw: object,
+    line_no: int,
+    min_severity: Severity,
+    config: RulesConfig,
+    grouping_rules: bool,
+    fallback: datetime | None = None,
+) -> Glance | MalformedEntry | tuple[LogRecord, Grouping]:
+    """The work of ``Ingestor.add`` that needs no state, as a worker process does it: a glance
+    at an entry below ``min_severity``, a malformed entry, or the record with its grouping.
+    ``grouping_rules``: whether some rule of ``config`` has a ``group_by``; ``fallback``: the
+    window start (the time of an entry without any timestamp)."""
+    if type(raw) is dict and min_severity > Severity.DEFAULT:
+        glance = glance_below(raw, min_severity)
+        if glance is not None:
+            return glance
+    record = raw if isinstance(raw, MalformedEntry) else normalize_entry(raw, line_no, fallback)
+    if isinstance(record, MalformedEntry):
+        return record
+    no_timestamp = type(raw) is dict and raw.get("timestamp") is None
+    key = custom_group_key(config, record) if grouping_rules else None
+    platform = platform_key(record)
+    template = None
+    if key is None and platform is None and not record.frames:
+        template = message_template(record.message)
+    return record, (key, platform, template, no_timestamp)
 
 
 @dataclass(frozen=True)
@@ -93,10 +127,33 @@ class Ingestor:
                 return
         fallback = self.window.start if self.window is not None else None
         record = raw if isinstance(raw, MalformedEntry) else normalize_entry(raw, line_no, fallback)
+        no_timestamp = type(raw) is dict and raw.get("timestamp") is None
+        self._add_record(line_no, record, no_timestamp, None)
+
+    def add_glanced(self, glance: Glance) -> None:
+        """``add`` of an entry a worker process glanced at (``prepare`` gave a ``Glance``)."""
+        self._counts["read"] += 1
+        self._skip_below(glance)
+
+    def add_prepared(
+        self, line_no: int, record: LogRecord | MalformedEntry, grouping: Grouping | None
+    ) -> None:
+        """``add`` of an entry a worker process prepared (``prepare`` gave a record)."""
+        self._counts["read"] += 1
+        no_timestamp = grouping is not None and grouping[3]
+        self._add_record(line_no, record, no_timestamp, grouping)
+
+    def _add_record(
+        self,
+        line_no: int,
+        record: LogRecord | MalformedEntry,
+        no_timestamp: bool,
+        grouping: Grouping | None,
+    ) -> None:
         if isinstance(record, MalformedEntry):
             self._malformed(record)
             return
-        if type(raw) is dict and raw.get("timestamp") is None:
+        if no_timestamp:
             self._no_timestamp(line_no, record)
         if record.severity_unknown:
             self._counts["unknown_severity"] += 1
@@ -114,7 +171,7 @@ class Ingestor:
         if self._is_duplicate(record):
             self._counts["duplicates"] += 1
             return
-        self._keep(record)
+        self._keep(record, grouping)
 
     def _add_weighted(self, line_no: int, item: WeightedEntry) -> None:
         """A Log Analytics group's share: a real sample, or a stand-in for ``weight`` entries
@@ -184,14 +241,18 @@ class Ingestor:
         self._seen.add(digest)
         return False
 
-    def _keep(self, record: LogRecord) -> None:
+    def _keep(self, record: LogRecord, grouping: Grouping | None) -> None:
         self._counts["kept"] += 1
-        key = custom_group_key(self.config, record) if self._grouping_rules else None
-        platform = platform_key(record)  # the catalogue keeps exit codes and statuses apart
+        if grouping is None:
+            key = custom_group_key(self.config, record) if self._grouping_rules else None
+            platform = platform_key(record)  # the catalogue keeps exit codes and statuses apart
+            template = None
+        else:
+            key, platform, template = grouping[0], grouping[1], grouping[2]
         if key is None and platform is not None:
             fingerprint = self.clusterer.add(record, platform, platform_template(platform))
         else:
-            fingerprint = self.clusterer.add(record, key)
+            fingerprint = self.clusterer.add(record, key, template=template)
         if self.observer is not None:
             self.observer.observe(record, fingerprint, platform)
         if self.assign is not None:

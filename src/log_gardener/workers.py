@@ -1,0 +1,304 @@
+"""Worker processes for large JSON Lines files: parse, normalize and mask on every core.
+
+    source = ParallelFileSource(path, workers=4, limit=max_entries)
+    for item in source.prepared(min_severity, config):      # in input order
+        ingestor.take(item)
+    summaries = full_samples(clusterer.summaries())
+
+The parent reads the file in batches of lines and hands each batch to a pool of worker
+processes.  A worker decodes each line (``jsonio``), runs the ingest step's stateless part
+(``ingest.prepare``: the glance below the minimum severity, ``normalize_entry``, the rules'
+grouping key, ``cluster.message_template``) and sends back compact tuples: the few record
+fields the ingest step and the clusterer count with (no payload, no labels, no full text).
+The parent takes the results batch by batch in input order and feeds them to the one
+``Ingestor`` and ``Clusterer``, so grouping stays single-threaded and the results are the
+same for any number of workers.  The records the clusterer keeps as samples are rebuilt in
+full from their lines at the end (``full_samples``): a handful per cluster.
+
+Only a JSON Lines file is read this way; a JSON array (``gcloud --format=json``), standard
+input, a file shorter than one batch, or ``workers`` <= 1 take the ordinary one-process path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+from typing import TextIO
+
+from log_gardener import jsonio
+from log_gardener.adapters.file_source import FileSource
+from log_gardener.core.ingest import Grouping, Ingestor, prepare
+from log_gardener.core.normalize import Glance, normalize_entry
+from log_gardener.core.rules import RulesConfig
+from log_gardener.model import ClusterSummary, LogRecord, MalformedEntry, Severity, Window
+from log_gardener.ports import FetchReport
+
+BATCH_LINES = 2000  # lines per task: large enough that a task's overhead is small
+_READ_HINT = 4 << 20  # characters read at a time
+_IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: bounded memory, workers never idle
+_RAW = "_raw_line"  # a light record's key (outside the fields) holding its line
+# Fields a light record carries; the bulky ones are rebuilt for samples only.
+_HEAVY: dict[str, object] = {"text": "", "resource_labels": {}, "payload": None}
+_LIGHT = tuple(f.name for f in dataclasses.fields(LogRecord) if f.name not in _HEAVY)
+
+Prepared = Glance | MalformedEntry | tuple[LogRecord, Grouping]
+_Wire = tuple[object, ...]  # one entry as a worker sends it
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (the ``--workers`` default)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def take(ingestor: Ingestor, item: Prepared) -> None:
+    """Feeds one prepared entry to the ingest step, as ``Ingestor.add`` would the raw one."""
+    if isinstance(item, Glance):
+        ingestor.add_glanced(item)
+    elif isinstance(item, MalformedEntry):
+        ingestor.add_prepared(item.line_no, item, None)
+    else:
+        ingestor.add_prepared(item[0].line_no, item[0], item[1])
+
+
+def full_samples(summaries: Sequence[ClusterSummary]) -> list[ClusterSummary]:
+    """The summaries with every light sample record rebuilt in full from its line."""
+    return [
+        dataclasses.replace(summary, samples=tuple(_full(s) for s in summary.samples))
+        if any(_RAW in sample.__dict__ for sample in summary.samples)
+        else summary
+        for summary in summaries
+    ]
+
+
+def _full(record: LogRecord) -> LogRecord:
+    raw = record.__dict__.get(_RAW)
+    if raw is None:
+        return record
+    full = normalize_entry(jsonio.loads(raw), record.line_no)
+    assert isinstance(full, LogRecord)  # the same line gave a record in the worker
+    return full
+
+
+class ParallelFileSource:
+    """An ``EntrySource`` over a JSON Lines file that can also hand out prepared entries.
+
+    ``entries``/``report`` behave as ``FileSource`` capped at ``limit`` entries (the
+    ``max-entries`` cap: an entry past it sets ``truncated``); ``prepared`` reads the same
+    entries through ``workers`` processes."""
+
+    def __init__(self, path: str, workers: int, limit: int) -> None:
+        self._path = path
+        self._workers = workers
+        self._limit = limit
+        self._plain = FileSource(path)
+        self._count = 0
+        self._truncated = False
+        self._used_prepared = False
+
+    def entries(self, window: Window | None) -> Iterator[tuple[int, object | MalformedEntry]]:
+        for count, item in enumerate(self._plain.entries(window)):
+            if count >= self._limit:
+                self._truncated = True
+                return
+            yield item
+
+    def report(self) -> FetchReport:
+        if self._used_prepared:
+            report = FetchReport(pages=1 if self._count else 0, entries=self._count)
+        else:
+            report = self._plain.report()
+        if not self._truncated:
+            return report
+        return dataclasses.replace(
+            report,
+            truncated=True,
+            note=f"max-entries ({self._limit}) reached: the rest of the input was not read.",
+        )
+
+    def prepared(
+        self, min_severity: Severity, config: RulesConfig, fallback: datetime | None = None
+    ) -> Iterator[Prepared]:
+        """Every entry up to the cap, prepared, in input order; the plain path when the file
+        is not JSON Lines (or fits in one batch, or one worker is asked for)."""
+        batches = self._batches()
+        first = next(batches, None)
+        if first is None or self._workers <= 1 or not _is_json_lines(first[1]):
+            batches.close()
+            self._count, self._truncated = 0, False
+            yield from self._plain_prepared(min_severity, config, fallback)
+            return
+        self._used_prepared = True
+        grouping = any(rule.group_by for rule in config.rules)
+        second = next(batches, None)
+        if second is None:  # small input: not worth starting processes
+            yield from _prepare_lines(first, min_severity, config, grouping, fallback)
+            return
+        yield from self._pooled(first, second, batches, min_severity, config, grouping, fallback)
+
+    def _plain_prepared(
+        self, min_severity: Severity, config: RulesConfig, fallback: datetime | None
+    ) -> Iterator[Prepared]:
+        grouping = any(rule.group_by for rule in config.rules)
+        for line_no, raw in self.entries(None):
+            yield prepare(raw, line_no, min_severity, config, grouping, fallback)
+
+    def _pooled(
+        self,
+        first: tuple[int, list[str]],
+        second: tuple[int, list[str]],
+        batches: Iterator[tuple[int, list[str]]],
+        min_severity: Severity,
+        config: RulesConfig,
+        grouping: bool,
+        fallback: datetime | None,
+    ) -> Iterator[Prepared]:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+        with ProcessPoolExecutor(
+            self._workers, mp_context=context, initializer=_init, initargs=(config, grouping)
+        ) as pool:
+            pending: deque[tuple[tuple[int, list[str]], Future[list[_Wire]]]] = deque()
+
+            def submit(batch: tuple[int, list[str]]) -> None:
+                pending.append((batch, pool.submit(_work, batch, int(min_severity), fallback)))
+
+            submit(first)
+            submit(second)
+            ahead = self._workers * _IN_FLIGHT_PER_WORKER
+            for batch in batches:
+                while len(pending) >= ahead:
+                    done, future = pending.popleft()
+                    yield from _decode_wire(done, future.result())
+                submit(batch)
+            while pending:
+                done, future = pending.popleft()
+                yield from _decode_wire(done, future.result())
+
+    def _batches(self) -> Generator[tuple[int, list[str]], None, None]:
+        """(first line number, lines) up to the cap; counts entries as ``FileSource`` does."""
+        remaining = self._limit
+        line_no = 1
+        with _open(self._plain, self._path) as stream:
+            while True:
+                lines = stream.readlines(_READ_HINT)
+                if not lines:
+                    return
+                for start in range(0, len(lines), BATCH_LINES):
+                    chunk = lines[start : start + BATCH_LINES]
+                    entries = sum(1 for line in chunk if not line.isspace())
+                    if entries > remaining:
+                        chunk = _cut(chunk, remaining)
+                        self._truncated = True
+                        self._count += remaining + 1  # the plain reader read one past the cap
+                        if chunk:
+                            yield line_no, chunk
+                        return
+                    remaining -= entries
+                    self._count += entries
+                    yield line_no, chunk
+                    line_no += len(chunk)
+
+
+def _open(source: FileSource, path: str) -> TextIO:
+    del path
+    return source._open()  # the same opening, encoding and errors as the plain reader
+
+
+def _cut(lines: list[str], entries: int) -> list[str]:
+    """The lines up to (not including) the non-blank one after the first ``entries``."""
+    seen = 0
+    for index, line in enumerate(lines):
+        if not line.isspace():
+            if seen == entries:
+                return lines[:index]
+            seen += 1
+    return lines
+
+
+def _is_json_lines(lines: list[str]) -> bool:
+    """The plain reader's test: the first non-blank line decodes on its own to an object."""
+    for line in lines:
+        if not line.isspace():
+            try:
+                return isinstance(jsonio.loads(line), dict)
+            except (ValueError, RecursionError):
+                return False
+    return False
+
+
+# --- the worker side ---------------------------------------------------------------------------
+
+_config: RulesConfig | None = None
+_grouping = False
+
+
+def _init(config: RulesConfig, grouping: bool) -> None:
+    global _config, _grouping  # one worker process, one configuration
+    _config, _grouping = config, grouping
+
+
+def _work(
+    batch: tuple[int, list[str]], min_severity: int, fallback: datetime | None
+) -> list[_Wire]:
+    assert _config is not None
+    prepared = _prepare_lines(batch, Severity(min_severity), _config, _grouping, fallback)
+    return [_to_wire(item) for item in prepared]
+
+
+def _prepare_lines(
+    batch: tuple[int, list[str]],
+    min_severity: Severity,
+    config: RulesConfig,
+    grouping: bool,
+    fallback: datetime | None,
+) -> Iterator[Prepared]:
+    line_no = batch[0] - 1
+    for line in batch[1]:
+        line_no += 1
+        if line.isspace():
+            continue
+        raw: object
+        try:
+            raw = jsonio.loads(line)
+        except RecursionError:
+            raw = MalformedEntry(line_no, "line is nested too deeply to decode")
+        except ValueError:
+            raw = MalformedEntry(line_no, "line is not valid JSON")
+        yield prepare(raw, line_no, min_severity, config, grouping, fallback)
+
+
+def _to_wire(item: Prepared) -> _Wire:
+    if isinstance(item, Glance):
+        return ("g", *item)
+    if isinstance(item, MalformedEntry):
+        return ("m", item)
+    record, grouping = item
+    values = record.__dict__
+    return ("r", grouping, *[values[name] for name in _LIGHT])
+
+
+def _decode_wire(batch: tuple[int, list[str]], wires: list[_Wire]) -> Iterator[Prepared]:
+    first, lines = batch
+    for wire in wires:
+        tag = wire[0]
+        if tag == "g":
+            yield Glance(*wire[1:])  # type: ignore[arg-type]
+        elif tag == "m":
+            entry = wire[1]
+            assert isinstance(entry, MalformedEntry)
+            yield entry
+        else:
+            record = object.__new__(LogRecord)
+            values = record.__dict__
+            values.update(zip(_LIGHT, wire[2:], strict=True))
+            values.update(_HEAVY)
+            values[_RAW] = lines[values["line_no"] - first]
+            grouping = wire[1]
+            yield record, grouping  # type: ignore[misc]
