@@ -1,0 +1,182 @@
+"""``--workers N``: the same worklog, report, state and assignments for any N, and both JSON
+parsers (orjson and the standard library) read entries alike.
+
+The runs go through the CLI on real files; worker processes are real (spawned) processes.
+The batch size is lowered so the 3,316-line demo spans many batches, and the clock is fixed so
+two runs can be compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from log_gardener import cli, jsonio, workers
+from log_gardener.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"
+RULES = ROOT / "examples" / "log-gardener.yml"
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+class _FixedClock(datetime):
+    @classmethod
+    def now(cls, tz: object = None) -> _FixedClock:  # type: ignore[override]
+        del tz
+        return cls.fromtimestamp(NOW.timestamp(), UTC)
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # restored after the test
+    monkeypatch.setattr(cli, "datetime", _FixedClock)
+    monkeypatch.setattr(workers, "BATCH_LINES", 150)
+
+
+def run(tmp: Path, source: Path, *extra: str) -> tuple[str, dict[str, bytes]]:
+    """Runs the gardener into ``tmp``; returns what it printed and every file it wrote."""
+    out = io.StringIO()
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.chdir(tmp)  # relative output paths: the files must not name the directory
+    args = [
+        "run",
+        "--source",
+        f"file:{source}",
+        "--config",
+        str(RULES),
+        "--worklog-dir",
+        "worklog",
+        "--report-json",
+        "report.json",
+        "--assignments",
+        "assignments.jsonl",
+        *extra,
+    ]
+    code = main(args, env={}, stdout=out)
+    assert code == 0, out.getvalue()
+    files = {str(p.relative_to(tmp)): p.read_bytes() for p in tmp.rglob("*") if p.is_file()}
+    return out.getvalue(), files
+
+
+@pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("extra", [(), ("--min-severity", "DEFAULT"), ("--max-entries", "1000")])
+def test_any_number_of_workers_gives_the_same_outputs(
+    tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    one = run(tmp_path / "one", DEMO, "--workers", "1", *extra)
+    for count in ("2", "3"):
+        many = run(tmp_path / count, DEMO, "--workers", count, *extra)
+        assert many[0] == one[0]
+        assert many[1].keys() == one[1].keys()
+        for name, content in one[1].items():
+            assert many[1][name] == content, name
+    report = json.loads(one[1]["report.json"])
+    assert report["entries"]["kept"] > 0
+    if extra == ("--max-entries", "1000"):
+        assert report["entries"]["read"] == 1000
+        assert any("max-entries (1000) reached" in note for note in report["notes"])
+
+
+@pytest.mark.usefixtures("fixed_clock")
+def test_blank_malformed_and_deep_lines_keep_their_line_numbers(tmp_path: Path) -> None:
+    good = DEMO.read_text(encoding="utf-8").splitlines()[:400]
+    lines = [*good[:100], "", "{not json", "   ", "[1, 2]", "[" * 5000, "7", *good[100:]]
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = run(tmp_path / "one", source, "--workers", "1", "--min-severity", "DEFAULT")
+    two = run(tmp_path / "two", source, "--workers", "2", "--min-severity", "DEFAULT")
+    assert one == two
+    report = json.loads(one[1]["report.json"])
+    assert [m["line"] for m in report["malformed"]] == [102, 104, 105, 106]
+
+
+@pytest.mark.usefixtures("fixed_clock")
+def test_a_json_array_file_takes_the_one_process_path(tmp_path: Path) -> None:
+    entries = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()[:600]]
+    source = tmp_path / "gcloud.json"
+    source.write_text(json.dumps(entries, indent=2), encoding="utf-8")
+    one = run(tmp_path / "one", source, "--workers", "1")
+    two = run(tmp_path / "two", source, "--workers", "2")
+    assert one == two
+    assert json.loads(one[1]["report.json"])["entries"]["read"] == 600
+
+
+def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = main(["run", "--source", f"file:{DEMO}", "--workers", "0"], env={}, stdout=out)
+    assert code == 1 or code == 2
+    assert "--workers must be 1 or more" in out.getvalue()
+
+
+# --- orjson and its fallback ----------------------------------------------------------------
+
+ODD_LINES = [
+    '{"a": NaN, "b": Infinity}',  # orjson refuses; json.loads reads them
+    '{"a": 1e400}',
+    '{"s": "\\ud800 lone surrogate"}',
+    '{"a": 1, "a": 2}',
+    '{"f": [0.1, 1e-05, -0.0, 12345678901234567]}',
+    '{"u": "caf\\u00e9 \\u2028 \\n"}',
+    "[" * 2000 + "]" * 2000,
+    '{"x": }',
+    '"just a string"',
+]
+
+
+@pytest.mark.parametrize("line", ODD_LINES)
+def test_jsonio_reads_as_the_standard_library_does(line: str) -> None:
+    def outcome(parse: object) -> object:
+        assert callable(parse)
+        try:
+            return ("value", repr(parse(line)))
+        except RecursionError:
+            return ("error", "RecursionError")
+        except ValueError:
+            return ("error", "ValueError")
+
+    assert outcome(jsonio.loads) == outcome(json.loads)
+
+
+def test_orjson_is_used_where_installed() -> None:
+    assert jsonio.BACKEND == "orjson"
+
+
+def test_without_orjson_the_outputs_are_the_same(tmp_path: Path) -> None:
+    """LOG_GARDENER_JSON=stdlib (the seam that stands for a missing wheel) in a fresh process."""
+    script = (
+        "import sys, datetime as d\n"
+        "from log_gardener import cli, jsonio\n"
+        "assert jsonio.BACKEND == sys.argv[1], jsonio.BACKEND\n"
+        "class C(d.datetime):\n"
+        "    @classmethod\n"
+        "    def now(cls, tz=None):\n"
+        "        return cls(2026, 1, 2, 3, 4, 5, tzinfo=d.UTC)\n"
+        "cli.datetime = C\n"
+        "sys.exit(cli.main(sys.argv[2:], env={}))\n"
+    )
+    outputs = []
+    for backend in ("orjson", "stdlib"):
+        target = tmp_path / backend
+        env = {**os.environ, "LOG_GARDENER_JSON": backend}
+        args = ["--source", f"file:{DEMO}", "--config", str(RULES), "--workers", "1"]
+        args += ["--worklog-dir", "worklog", "--report-json", "r.json"]
+        target.mkdir()
+        subprocess.run(
+            [sys.executable, "-c", script, backend, "run", *args],
+            env=env,
+            cwd=target,
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(
+            {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+        )
+    assert outputs[0] == outputs[1]
