@@ -12,7 +12,7 @@ DEMO_OUT ?= demo-output
 $(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check -r requirements/runtime.txt -r requirements/dev.txt
-	$(PIP) install --quiet --disable-pip-version-check --no-deps -e .
+	LOG_GARDENER_PURE=1 $(PIP) install --quiet --disable-pip-version-check --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)

