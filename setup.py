@@ -24,6 +24,8 @@ COMPILED = [
     "src/log_gardener/core/ingest.py",
     "src/log_gardener/core/infra.py",
     "src/log_gardener/core/stacktrace.py",
+    "src/log_gardener/workers.py",
+    "src/log_gardener/jsonio.py",
 ]
 
 

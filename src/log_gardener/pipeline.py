@@ -287,7 +287,7 @@ def _ingest(
         clusterer, settings.config, Severity.DEFAULT, window, None, observer=gathered.observer
     )
     for feed in feeds:
-        ingestor.start_feed(feed.window, feed.min_severity)
+        ingestor.start_feed(feed.window, feed.min_severity, feed.overlap)
         ledger = OverlapLedger(gathered.state.overlap_ids.get(feed.key, ()))
         if isinstance(feed.source, ParallelFileSource) and not feed.overlap:
             fallback = feed.window.start if feed.window is not None else None

@@ -1,8 +1,10 @@
 """Entries in, clusters out: normalize, filter, deduplicate and cluster one stream.  Pure.
 
-The ingest step keeps counters and a bounded list of malformed examples; per-entry memory is
-limited to one small integer per distinct ``insertId|timestamp`` (to drop duplicates, as Cloud
-Logging itself does), so memory grows with clusters, not with the text of entries.
+The ingest step keeps counters and a bounded list of malformed examples; memory grows with
+clusters, not with entries.  Duplicates (the same ``insertId`` and timestamp) are dropped only
+inside a feed's overlap, the start of its window that the previous run read too: one small
+integer per entry there, none elsewhere (Cloud Logging keeps one entry per ``insertId`` and
+timestamp, so a read without overlap has no repeats to drop).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from log_gardener.core.cluster import Clusterer, message_template
 from log_gardener.core.infra import InfraTracker
@@ -100,13 +102,17 @@ class Ingestor:
     warnings: list[MalformedEntry] = field(default_factory=list)  # read, but worth a note
 
     def __post_init__(self) -> None:
+        self._dedup_until: datetime | None = None  # entries before it may repeat: see start_feed
         # Only pay for per-record rule matching when some rule defines a grouping key.
         self._grouping_rules = any(rule.group_by for rule in self.config.rules)
 
-    def start_feed(self, window: Window | None, min_severity: Severity) -> None:
-        """The next target: its window and minimum severity."""
+    def start_feed(
+        self, window: Window | None, min_severity: Severity, overlap: timedelta = timedelta(0)
+    ) -> None:
+        """The next target: its window, minimum severity and overlap with the previous run."""
         self.window = window
         self.min_severity = min_severity
+        self._dedup_until = window.start + overlap if window is not None and overlap else None
 
     def count_already_counted(self) -> None:
         """An entry an earlier run counted (read again in the overlap window)."""
@@ -233,7 +239,9 @@ class Ingestor:
             self.malformed_examples.append(entry)
 
     def _is_duplicate(self, record: LogRecord) -> bool:
-        if not record.insert_id:
+        if not record.insert_id or self._dedup_until is None:
+            return False
+        if record.timestamp >= self._dedup_until:
             return False
         digest = _digest(record)
         if digest in self._seen:
@@ -241,7 +249,7 @@ class Ingestor:
         self._seen.add(digest)
         return False
 
-    def _keep(self, record: LogRecord, grouping: Grouping | None) -> None:
+    def _keep(self, record: LogRecord, grouping: Grouping | None = None) -> None:
         self._counts["kept"] += 1
         if grouping is None:
             key = custom_group_key(self.config, record) if self._grouping_rules else None
