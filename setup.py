@@ -43,7 +43,7 @@ def ext_modules() -> list[object]:
         return []
     try:
         extensions = mypycify(COMPILED, opt_level="3", group_name="log_gardener")
-    except BaseException as error:  # noqa: BLE001 - mypyc exits through SystemExit on type errors
+    except BaseException as error:  # mypyc exits through SystemExit on type errors
         _warn(f"mypyc could not compile the hot modules ({type(error).__name__})")
         return []
     for extension in extensions:
