@@ -770,6 +770,10 @@ class _Forest:
         found: Sequence[_Episode],
     ) -> ProblemSet:
         groups = {root: sorted(fps) for root, fps in self.sets.items()}
+        having: dict[str, list[_Episode]] = {}  # fingerprint -> the episodes holding it, in order
+        for episode in found:
+            for fp in episode.first:
+                having.setdefault(fp, []).append(episode)
         prior_of = {fp: prior for prior in priors for fp in prior.members}
         problems = []
         problem_of: dict[str, str] = {}
@@ -794,7 +798,7 @@ class _Forest:
                 root=root,
                 members=((root, "root"), *((fp, "symptom") for fp in order)),
                 links=links,
-                timeline=_timeline(set(members), root, found),
+                timeline=_timeline(set(members), root, having.get(root, ())),
                 folded=tuple(p.id for p in met[1:]),
             )
             problems.append(problem)
@@ -821,13 +825,12 @@ class _Forest:
 def _timeline(
     members: set[str], root: str, found: Sequence[_Episode]
 ) -> tuple[tuple[str, float], ...]:
-    """One occurrence: the episode with the root and the most members (the earliest of those)."""
+    """One occurrence: the episode with the root and the most members (the earliest of those).
+    ``found``: the episodes that hold ``root``, in order."""
     best: _Episode | None = None
     best_size = 0
     for episode in found:
-        if root not in episode.first:
-            continue
-        size = len(members & set(episode.first))
+        size = len(members.intersection(episode.first))
         if size > best_size:
             best, best_size = episode, size
     if best is None or best_size < 2:
