@@ -180,7 +180,8 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, fl
     if process.returncode != 0:
         sys.stderr.write(text)
         raise SystemExit(f"{command[:5]} failed with exit {process.returncode}")
-    sys.stderr.write("".join(line + "\n" for line in text.splitlines() if line.startswith("  ")))
+    shown = [line for line in text.splitlines() if line.startswith("  ") and "dry-run" not in line]
+    sys.stderr.write("".join(line + "\n" for line in shown))
     return elapsed, max(peak_kb, usage.ru_maxrss) / 1024
 
 
