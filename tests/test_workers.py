@@ -99,6 +99,28 @@ def test_blank_malformed_and_deep_lines_keep_their_line_numbers(tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("fixed_clock")
+def test_entries_without_timestamps_read_alike_in_workers(tmp_path: Path) -> None:
+    # Issue 12's fallback: an entry with neither timestamp is read at the window start (and
+    # listed as a warning); the workers get that start, and a sample rebuilt in the parent too.
+    entries = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()[:900]]
+    for index, entry in enumerate(entries):
+        if index % 7 == 3:
+            entry.pop("timestamp", None)
+            if index % 2:
+                entry.pop("receiveTimestamp", None)
+            entry["severity"] = "ERROR"
+            entry["textPayload"] = f"undated failure {index % 3}"
+            entry.pop("jsonPayload", None)
+    source = tmp_path / "undated.jsonl"
+    source.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    one = run(tmp_path / "one", source, "--workers", "1", "--min-severity", "DEFAULT")
+    two = run(tmp_path / "two", source, "--workers", "2", "--min-severity", "DEFAULT")
+    assert one == two
+    assert b"undated failure" in one[1]["report.json"]
+    assert json.loads(one[1]["report.json"])["entries"]["no_timestamp"] == 129  # every 7th
+
+
+@pytest.mark.usefixtures("fixed_clock")
 def test_a_json_array_file_takes_the_one_process_path(tmp_path: Path) -> None:
     entries = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()[:600]]
     source = tmp_path / "gcloud.json"

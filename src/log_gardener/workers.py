@@ -82,7 +82,8 @@ def _full(record: LogRecord) -> LogRecord:
     raw = record.__dict__.get(_RAW)
     if raw is None:
         return record
-    full = normalize_entry(jsonio.loads(raw), record.line_no)
+    # An entry without any timestamp was read at the window start: the light record has it.
+    full = normalize_entry(jsonio.loads(raw), record.line_no, record.timestamp)
     assert isinstance(full, LogRecord)  # the same line gave a record in the worker
     return full
 
