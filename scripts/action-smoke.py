@@ -165,6 +165,16 @@ def log_snippets() -> list[str]:
     return sorted(snippets)
 
 
+def _published_titles(tmp: Path) -> set[str]:
+    """The problems' titles in the run's report (what the issues publish)."""
+    outputs = parse_outputs((tmp / "file_commands" / "output").read_text(encoding="utf-8"))
+    report = tmp / "workspace" / outputs.get("report-path", "")
+    if not report.is_file():
+        return set()
+    document = json.loads(report.read_text(encoding="utf-8"))
+    return {str(p.get("title", "")) for p in document.get("problems", [])}
+
+
 def check(
     tmp: Path, result: subprocess.CompletedProcess[str], fake: FakeGitHub, token: str
 ) -> list[str]:
@@ -177,8 +187,16 @@ def check(
         problems.append("the token was printed outside ::add-mask::")
     if not result.stdout.startswith(f"::add-mask::{token}\n"):
         problems.append("the token is not masked before anything else is printed")
+    # The plan names each problem by its published title (redacted and neutralized like the
+    # issue's): those titles must be the report's, and nothing else of the log may be printed.
+    titled = re.compile(r'problem \d+ "([^"\n]*)"')
+    published = _published_titles(tmp)
+    for title in titled.findall(printed):
+        if title not in published:
+            problems.append(f"printed a problem title the report does not publish: {title!r}")
+    untitled = titled.sub("problem", printed)
     for snippet in log_snippets():
-        if snippet in printed:
+        if snippet in untitled:
             problems.append(f"log text printed: {snippet!r}")
     for line in printed.splitlines():
         match = re.match(r"\s*::([a-z-]+)", line)
