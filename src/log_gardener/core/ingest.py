@@ -146,7 +146,11 @@ class Ingestor:
             return
         self._counts["kept"] += weight
         key = custom_group_key(self.config, record) if self._grouping_rules else None
-        fingerprint = self.clusterer.add(record, key)
+        platform = platform_key(record)  # as ``_keep``: the group key keeps codes and statuses
+        if key is None and platform is not None:
+            fingerprint = self.clusterer.add(record, platform, platform_template(platform))
+        else:
+            fingerprint = self.clusterer.add(record, key)
         if self.assign is not None and item.sample:
             self.assign(record.insert_id, fingerprint)
 

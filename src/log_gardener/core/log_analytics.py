@@ -86,6 +86,9 @@ the pull path keeps a value, or tells two kinds apart, so must this): a hex id n
 and two letters, a quoted string is masked only as a value after ``=`` or ``:``."""
 
 EXCEPTION_TYPE = r"\b([A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception))\b"
+EXIT_CODE = r"Container called exit\((-?[0-9]+)\)"
+"""Kept unmasked in the group key: the platform catalogue keeps exit codes apart (and the HTTP
+status, the other kept value, is a column of its own)."""
 
 _COMPILED = tuple(
     (re.compile(rule.pattern, re.ASCII), rule.replacement.replace("\\1", r"\g<1>"))
@@ -222,9 +225,9 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
       '|', {loggers}) AS origin,
     CONCAT(
       COALESCE({messages},
-               IF(json_payload IS NULL, NULL, TO_JSON_STRING(json_payload)),
-               text_payload,
-               IF(proto_payload IS NULL, NULL, CONCAT(
+               IF(json_payload IS NULL, NULL, TO_JSON_STRING(json_payload)), ''),
+      '|', COALESCE(text_payload, ''),
+      '|', COALESCE(IF(proto_payload IS NULL, NULL, CONCAT(
                  COALESCE({_json("audit_log.method_name", "TO_JSON_STRING(proto_payload)")}, ''),
                  ' on ',
                  COALESCE({_json("audit_log.resource_name", "TO_JSON_STRING(proto_payload)")},
@@ -233,10 +236,9 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
                  COALESCE({_json("audit_log.status.code", "TO_JSON_STRING(proto_payload)")}, ''),
                  ' ',
                  COALESCE({_json("audit_log.status.message", "TO_JSON_STRING(proto_payload)")},
-                          ''))),
-               CONCAT(COALESCE(http_request.request_method, ''), ' ',
-                      COALESCE(http_request.request_url, ''), ' ',
-                      COALESCE(CAST(http_request.status AS STRING), '')), ''),
+                          ''))), ''),
+      '|', COALESCE(http_request.request_method, ''), ' ',
+      COALESCE(http_request.request_url, ''),
       '|', {traces}) AS body
   FROM {table}
   WHERE timestamp >= @start AND timestamp < @end
@@ -250,13 +252,15 @@ masked AS (
   SELECT
     *,
     COALESCE(REGEXP_EXTRACT(body, r'{EXCEPTION_TYPE}'), '') AS exc_type,
+    CONCAT(COALESCE(CAST(http_status AS STRING), ''), '|',
+      COALESCE(REGEXP_EXTRACT(body, r'{EXIT_CODE}'), '')) AS kept,
     {_chain("body")} AS template,
     DIV((UNIX_MICROS(timestamp) - UNIX_MICROS(@start)), @bucket_us) AS bucket
   FROM base
 ),
 cells AS (
   SELECT
-    service, origin, exc_type, template, bucket, revision, severity,
+    service, origin, exc_type, kept, template, bucket, revision, severity,
     COUNT(*) AS n,
     MIN(timestamp) AS first_ts,
     MAX(timestamp) AS last_ts,
@@ -266,10 +270,10 @@ cells AS (
       src_file, src_line, src_function, severity, revision, bucket)
       HAVING MIN timestamp) AS sample
   FROM masked
-  GROUP BY service, origin, exc_type, template, bucket, revision, severity
+  GROUP BY service, origin, exc_type, kept, template, bucket, revision, severity
 )
 SELECT
-  service, origin, exc_type, template,
+  service, origin, exc_type, kept, template,
   SUM(n) AS n,
   MIN(first_ts) AS first_ts,
   MAX(last_ts) AS last_ts,
@@ -277,8 +281,8 @@ SELECT
     ORDER BY first_ts, bucket, revision, severity) AS cells,
   ARRAY_AGG(sample ORDER BY sample.ts, sample.insert_id LIMIT {SAMPLES}) AS samples
 FROM cells
-GROUP BY service, origin, exc_type, template
-ORDER BY n DESC, first_ts, template
+GROUP BY service, origin, exc_type, kept, template
+ORDER BY n DESC, first_ts, template, kept
 LIMIT {int(max_groups)}
 """  # noqa: S608
 
@@ -431,12 +435,14 @@ def sample_entry(sample: Mapping[str, object]) -> dict[str, object]:
         entry["labels"] = labels
     if sample.get("trace"):
         entry["trace"] = sample["trace"]
+    # Every payload the entry had, as the pull path reads it: an empty ``jsonPayload`` beside a
+    # text payload gives way to the text there (``normalize``), so both must come back.
     payload = sample.get("json_payload")
     if isinstance(payload, dict):
         entry["jsonPayload"] = payload
-    elif sample.get("text_payload") is not None:
+    if sample.get("text_payload") is not None:
         entry["textPayload"] = sample["text_payload"]
-    elif isinstance(sample.get("proto_json"), str):
+    if isinstance(sample.get("proto_json"), str):
         proto = _proto_payload(str(sample["proto_json"]))
         if proto:
             entry["protoPayload"] = proto
