@@ -143,6 +143,9 @@ class LogAnalyticsSource:
             f"{format_bytes(processed)} processed, "
             f"{len(groups)} groups standing for {counted} entries"
         )
+        cut = la.links_note(groups)
+        if cut:
+            note += f"; {cut}"
         if truncated:
             note += (
                 f"; only the {self._max_groups} largest groups were read (the smaller ones "
