@@ -222,6 +222,12 @@ def test_link_rows_are_capped_per_group_and_the_run_says_so() -> None:
     assert all(len(g.links) <= 1 for g in capped)
     beyond = sum(g.link_count - len(g.links) for g in capped)
     assert beyond > 0 and f"({beyond} entries past the first" in la.links_note(capped)
+    few = [
+        la.group_from_row(r)
+        for r in run_query(con, la.grouping_sql(table, max_link_rows=5), parameters)
+    ]
+    assert sum(len(g.links) for g in few) == 5 and la.links_note(few)
+    assert [g.link_count for g in few] == [g.link_count for g in full]
     # the rows pulled are signals and note places, never every entry
     kept = sum(g.count for g in full)
     assert sum(len(g.links) + len(g.notes) for g in full) < kept

@@ -99,6 +99,7 @@ a trace field or several lines).  A superset on purpose: each comes back as a li
 Python decides its role exactly; the others can only be notes, and come back as the distinct
 (revision, instance) places of their group."""
 LINKS = 2_000  # link rows per group (the earliest); a run note says when a group had more
+LINK_ROWS = 100_000  # link rows in all: groups take turns (each one's 1st, then 2nd...)
 NOTE_PLACES = 1_000  # distinct (revision, instance) places of a group's notes
 
 _COMPILED = tuple(
@@ -190,7 +191,12 @@ _TRACE_KEYS = (
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "module", "funcName", "function")
 
 
-def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS, max_links: int = LINKS) -> str:
+def grouping_sql(
+    table: str,
+    max_groups: int = DEFAULT_MAX_GROUPS,
+    max_links: int = LINKS,
+    max_link_rows: int = LINK_ROWS,
+) -> str:
     """The query.  Parameters: @start, @end TIMESTAMP (half-open window), @severities
     ARRAY<STRING>, @service STRING ('' = any), @log_prefix STRING, @bucket_us INT64,
     @sample_chars INT64.  ``max_groups`` is ours (an int, never an input) and goes in as a
@@ -283,6 +289,7 @@ cells AS (
   SELECT
     service, origin, exc_type, kept, template, bucket, revision, severity,
     COUNT(*) AS n,
+    COUNTIF(hinted) AS n_hinted,
     MIN(timestamp) AS first_ts,
     MAX(timestamp) AS last_ts,
     ANY_VALUE(STRUCT(timestamp AS ts, insert_id, trace, log_name, resource_type,
@@ -293,14 +300,29 @@ cells AS (
   FROM masked
   GROUP BY service, origin, exc_type, kept, template, bucket, revision, severity
 ),
+ranked AS (
+  SELECT
+    service, origin, exc_type, kept, template, timestamp, insert_id, latency_s, severity,
+    revision, instance, trace, op_id, op_producer,
+    ROW_NUMBER() OVER (PARTITION BY service, origin, exc_type, kept, template
+                       ORDER BY timestamp, insert_id) AS rn
+  FROM masked
+  WHERE hinted
+),
+chosen AS (
+  SELECT * FROM (
+    SELECT *, ROW_NUMBER() OVER (ORDER BY rn, timestamp, insert_id) AS overall
+    FROM ranked
+    WHERE rn <= {int(max_links)}
+  )
+  WHERE overall <= {int(max_link_rows)}
+),
 links AS (
   SELECT
     service, origin, exc_type, kept, template,
-    COUNT(*) AS n_links,
     ARRAY_AGG(STRUCT(timestamp AS ts, latency_s, severity, revision, instance, trace, op_id,
-      op_producer) ORDER BY timestamp, insert_id LIMIT {int(max_links)}) AS links
-  FROM masked
-  WHERE hinted
+      op_producer) ORDER BY timestamp, insert_id) AS links
+  FROM chosen
   GROUP BY service, origin, exc_type, kept, template
 ),
 note_places AS (
@@ -321,6 +343,7 @@ grouped AS (
 SELECT
   service, origin, exc_type, kept, template,
   SUM(n) AS n,
+  SUM(n_hinted) AS n_links,
   MIN(first_ts) AS first_ts,
   MAX(last_ts) AS last_ts,
   ARRAY_AGG(STRUCT(bucket, revision, severity, n, first_ts, last_ts)
@@ -331,7 +354,7 @@ GROUP BY service, origin, exc_type, kept, template
 )
 SELECT
   g.n, g.first_ts, g.last_ts, g.cells, g.samples,
-  COALESCE(l.n_links, 0) AS n_links, l.links,
+  g.n_links, l.links,
   COALESCE(p.n_notes, 0) AS n_notes, p.notes
 FROM grouped AS g
 LEFT JOIN links AS l
@@ -354,8 +377,8 @@ def links_note(groups: Sequence[Group]) -> str:
     entries = sum(max(0, g.link_count - len(g.links)) for g in cut)
     return (
         f"{len(cut)} groups had more entries to link than the query returns ({entries} "
-        f"entries past the first {LINKS} of a group, or instances past {NOTE_PLACES}): "
-        "their problems are linked on the earliest entries only"
+        f"entries past the first {LINKS} of a group or {LINK_ROWS} in all, or instances "
+        f"past {NOTE_PLACES}): their problems are linked on the earliest entries only"
     )
 
 
