@@ -638,6 +638,39 @@ def test_the_action_runs_end_to_end_with_log_analytics(tmp_path: Path) -> None:
         assert counts == {
             s.fingerprint: s.count for s in pulled if s.services == ("backend-staging",)
         }
+    # The whole run on the same entries, pulled from a file: the same problems, roots, members,
+    # counts and priorities in the report.
+    export = tmp_path / "pulled.jsonl"
+    export.write_text(
+        "".join(
+            json.dumps(e) + "\n"
+            for e in entries
+            if e.get("resource", {}).get("labels", {}).get("service_name") == "backend-staging"
+        ),
+        encoding="utf-8",
+    )
+    pulled_report = tmp_path / "pulled-report.json"
+    code = main(
+        [
+            *("run", "--source", f"file:{export}", "--dry-run"),
+            *("--since", report["window"]["start"], "--until", report["window"]["end"]),
+            *("--worklog-dir", str(tmp_path / "pulled-worklog")),
+            *("--report-json", str(pulled_report)),
+        ],
+        env={},
+        stdout=io.StringIO(),
+    )
+    assert code == 0
+    again = json.loads(pulled_report.read_text("utf-8"))
+
+    def shape(problems: list[dict[str, Any]]) -> list[tuple[object, ...]]:
+        return sorted(
+            (p["id"], p["root"], json.dumps(p["members"]), p["count"], p["priority"])
+            for p in problems
+        )
+
+    assert shape(report["problems"]) == shape(again["problems"])
+    assert any(len(p["members"]) > 1 for p in again["problems"])
 
 
 def test_a_capped_number_of_groups_is_said(bigquery: FakeBigQuery) -> None:
