@@ -8,8 +8,16 @@ the samples as real records, the rest of each cell as weighted stand-in records 
 shown).  So the clusterer sees the same counts, severities, revisions, buckets and first/last
 times as if it had read every entry, and the samples give the same fingerprints.
 
+The same query returns what the problem layer (``core.problems``) links by, without text: per
+group, one compact row per entry that may be a signal (``SIGNAL_HINT``; time, latency, severity,
+revision, instance, trace, operation; capped by ``LINKS`` and ``LINK_ROWS``) and the distinct
+(revision, instance) places of its other entries (notes).  The ingest step turns each into the
+group's record at that moment and hands it to the ``Observer``, which decides its role as for a
+pulled entry.
+
 The group key must never merge entries the pull path would keep apart, so it is built from the
-whole text (message plus any trace) and masks only what the pull path's token masking also
+whole text (message, text payload, request, and any trace), keeps the HTTP status and Cloud
+Run exit codes, and masks only what the pull path's token masking also
 masks: quoted values after ``=``/``:``, UUIDs, IPv4 addresses, hex ids and numbers.  The
 masking rules are data (``MASK_RULES``): they generate both the SQL ``REGEXP_REPLACE`` chain and
 the Python masker (``mask_key``) the tests compare it with.  They are RE2 patterns (no
