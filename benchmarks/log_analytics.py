@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from log_gardener.core import log_analytics as la
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.ingest import Ingestor
+from log_gardener.core.platform import Role
+from log_gardener.core.problems import Observer, find_problems, specificity, template_roles
 from log_gardener.core.rules import Target, default_config
 from log_gardener.model import Severity, Window
 from tests.la_duckdb import TABLE_DDL, run_query
@@ -36,7 +38,8 @@ REQUESTS_PER_MINUTE = 60
 MAX_ENTRIES = 50_000  # the pull path's default cap per run
 
 # Deterministic pseudo-random columns from hash(i): 12 message shapes with numbers, hex ids,
-# UUID-like ids, IPs and quoted values; 3 services x 2 revisions; 60% INFO.
+# UUID-like ids, IPs and quoted values; 3 services x 2 revisions x 8 instances; 60% INFO,
+# 15% ERROR or worse (each one a link row for the problem layer, up to the query's caps).
 GENERATE = """INSERT INTO _AllLogs
 SELECT
   TIMESTAMPTZ '2026-01-01 10:00:00+00' + to_microseconds(CAST(h % 3600000000 AS BIGINT)),
@@ -49,7 +52,8 @@ SELECT
        ELSE 'CRITICAL' END,
   CASE WHEN k % 3 = 0 THEN json_object('message', msg, 'logger', 'app.' || svc) END,
   CASE WHEN k % 3 <> 0 THEN msg END,
-  NULL, NULL, 'b' || i, NULL, NULL, NULL, NULL
+  NULL, json_object('instanceId', svc || '-inst-' || (h >> 50) % 8),
+  'b' || i, 'projects/bench-project/traces/t' || (h >> 52) % 5000, NULL, NULL, NULL, NULL
 FROM (
   SELECT i, h, k, s, svc,
     CASE k % 12
@@ -101,10 +105,24 @@ def measure(count: int) -> dict[str, float]:
     groups = [la.group_from_row(r) for r in rows]
     items = la.weighted_entries(groups)
     clusterer = Clusterer(WINDOW)
-    ingestor = Ingestor(clusterer, default_config(), Severity.WARNING, WINDOW)
+    observer = Observer()
+    ingestor = Ingestor(clusterer, default_config(), Severity.WARNING, WINDOW, observer=observer)
     for line_no, item in enumerate(items, start=1):
         ingestor.add(line_no, item)
+    observer.resolve(clusterer.resolve)
     clusters = clusterer.summaries()
+    roles = template_roles(observer)
+    problem_set = find_problems(
+        observer.observations,
+        {
+            c.fingerprint: (
+                roles.get(c.fingerprint, Role.APP_NOTE),
+                specificity(c.exception_type, c.template, bool(c.top_frames)),
+            )
+            for c in clusters
+        },
+        notes_on=observer.notes_on,
+    )
     python = time.perf_counter() - started
     pages = math.ceil(matching / PAGE)
     return {
@@ -113,6 +131,9 @@ def measure(count: int) -> dict[str, float]:
         "generate_s": generated,
         "query_s": query,
         "groups": len(rows),
+        "link_rows": sum(len(g.links) + len(g.notes) for g in groups),
+        "links_cut": sum(1 for g in groups if g.links_cut),
+        "problems": len(problem_set.problems),
         "items": len(items),
         "python_s": python,
         "clusters": len(clusters),
@@ -126,19 +147,28 @@ def measure(count: int) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or [1_000_000, 10_000_000]
     print(
-        "entries    >=WARNING  gen s  query s  groups  items  python s  clusters  counted"
-        "   pull pages  pull time (quota)  pull read at max-entries"
+        "entries    >=WARNING  gen s  query s  groups  link rows  items  python s  clusters"
+        "  problems  counted   pull pages  pull time (quota)  pull read at max-entries"
     )
+    measured: dict[int, int] = {}
     for size in sizes:
         r = measure(size)
+        measured[size] = int(r["links_cut"])
         pull_minutes = r["pull_s"] / 60
         print(
             f"{r['entries']:>10,} {r['matching']:>10,} {r['generate_s']:6.1f} {r['query_s']:8.1f}"
-            f" {r['groups']:>7,} {r['items']:>6,} {r['python_s']:9.2f} {r['clusters']:>9,}"
-            f" {r['counted']:>9,} {r['pull_pages']:>11,}   {pull_minutes:8.1f} min"
+            f" {r['groups']:>7,} {r['link_rows']:>10,} {r['items']:>6,} {r['python_s']:9.2f}"
+            f" {r['clusters']:>9,} {r['problems']:>9,} {r['counted']:>9,}"
+            f" {r['pull_pages']:>11,}   {pull_minutes:8.1f} min"
             f"        {r['pull_capped_entries']:>9,} ({r['pull_capped_entries'] / r['matching']:.1%})",
             flush=True,
         )
+    print(
+        "link rows = signal entries and note places returned for the problem layer (capped "
+        f"at {la.LINKS:,} a group and {la.LINK_ROWS:,} in all; groups cut: "
+        + ", ".join(str(measured[size]) for size in sizes)
+        + ")"
+    )
     print(
         "pull time = pages / 60 requests per minute (Cloud Logging read quota, 1,000 entries a "
         "page); DuckDB on this shared 2-core machine stands in for BigQuery."

@@ -23,7 +23,9 @@ TABLE_DDL = """CREATE TABLE IF NOT EXISTS _AllLogs (
   resource STRUCT(type VARCHAR, labels JSON), severity VARCHAR,
   json_payload JSON, text_payload VARCHAR, proto_payload JSON, labels JSON,
   insert_id VARCHAR, trace VARCHAR, span_id VARCHAR,
-  http_request STRUCT(request_method VARCHAR, request_url VARCHAR, status BIGINT),
+  http_request STRUCT(request_method VARCHAR, request_url VARCHAR, status BIGINT,
+    latency STRUCT(seconds BIGINT, nanos BIGINT)),
+  operation STRUCT(id VARCHAR, producer VARCHAR, first BOOLEAN, last BOOLEAN),
   source_location STRUCT(file VARCHAR, line BIGINT, function VARCHAR))"""
 
 _TABLE_NAME = re.compile(r'"[A-Za-z0-9-]+"\."[A-Za-z0-9_]+"\."_AllLogs"')
@@ -81,7 +83,15 @@ LOAD_JSONL = """INSERT INTO _AllLogs SELECT
   j->>'insertId', j->>'trace', NULL,
   CASE WHEN (j->'httpRequest') IS NOT NULL THEN {'request_method': j->'httpRequest'->>'requestMethod',
     'request_url': j->'httpRequest'->>'requestUrl',
-    'status': TRY_CAST(j->'httpRequest'->>'status' AS BIGINT)} END,
+    'status': TRY_CAST(j->'httpRequest'->>'status' AS BIGINT),
+    'latency': CASE WHEN (j->'httpRequest'->>'latency') IS NOT NULL THEN {
+      'seconds': TRY_CAST(floor(TRY_CAST(rtrim(j->'httpRequest'->>'latency', 's') AS DECIMAL(18, 9))) AS BIGINT),
+      'nanos': TRY_CAST(round((TRY_CAST(rtrim(j->'httpRequest'->>'latency', 's') AS DECIMAL(18, 9))
+        - floor(TRY_CAST(rtrim(j->'httpRequest'->>'latency', 's') AS DECIMAL(18, 9)))) * 1000000000) AS BIGINT)} END} END,
+  CASE WHEN (j->'operation') IS NOT NULL THEN {'id': j->'operation'->>'id',
+    'producer': j->'operation'->>'producer',
+    'first': TRY_CAST(j->'operation'->>'first' AS BOOLEAN),
+    'last': TRY_CAST(j->'operation'->>'last' AS BOOLEAN)} END,
   CASE WHEN (j->'sourceLocation') IS NOT NULL THEN {'file': j->'sourceLocation'->>'file',
     'line': TRY_CAST(j->'sourceLocation'->>'line' AS BIGINT),
     'function': j->'sourceLocation'->>'function'} END

@@ -100,5 +100,45 @@ def entries(
                 "requestMethod": rng.choice(("GET", "POST")),
                 "requestUrl": f"https://{service}.run.app/v1/{rng.choice(_WORDS)}/{rng.randint(1, 500)}",
                 "status": rng.choice((200, 404, 500, 503)),
+                "latency": f"{rng.random() * 3:.6f}s",
             }
+        _platform_and_links(rng, entry, service, revision)
         yield entry
+
+
+def _platform_and_links(
+    rng: random.Random, entry: dict[str, object], service: str, revision: str
+) -> None:
+    """What the problem layer links by (instances, traces, operations), and the constructs
+    grouping v2 keeps apart: Cloud Run exit codes and failed requests, an empty jsonPayload
+    beside the text, a traceback logged on one line with escaped newlines."""
+    entry["labels"] = {"instanceId": f"{revision}-inst-{rng.randint(1, 4)}"}
+    if rng.random() < 0.3:
+        entry["trace"] = f"projects/gen-project/traces/{rng.randint(1, 300):032x}"
+    if rng.random() < 0.1:
+        entry["operation"] = {"id": f"op-{rng.randint(1, 40)}", "producer": "gen"}
+    special = rng.random()
+    if special < 0.04:
+        entry.pop("jsonPayload", None)
+        entry.pop("httpRequest", None)
+        entry["textPayload"] = f"Container called exit({rng.choice((1, 3, 137))})."
+    elif special < 0.07:
+        entry.pop("jsonPayload", None)
+        entry.pop("textPayload", None)
+        entry["textPayload"] = (
+            "The request failed because the instance could not start successfully."
+        )
+        entry["httpRequest"] = {
+            "requestMethod": "GET",
+            "requestUrl": f"https://{service}.run.app/v1/{rng.choice(_WORDS)}",
+            "status": rng.choice((500, 503)),
+            "latency": f"{rng.random():.6f}s",
+        }
+    elif special < 0.10:
+        entry.pop("httpRequest", None)
+        entry["jsonPayload"] = {}
+        entry["textPayload"] = _fill(rng, rng.choice(_TEMPLATES))
+    elif special < 0.13:
+        entry.pop("jsonPayload", None)
+        entry.pop("httpRequest", None)
+        entry["textPayload"] = _fill(rng, _PY_TRACE).replace("\n", "\\n")

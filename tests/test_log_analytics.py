@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,14 @@ from log_gardener.config.rules_file import load_rules, load_rules_file
 from log_gardener.core import log_analytics as la
 from log_gardener.core.cluster import Clusterer
 from log_gardener.core.ingest import IngestCounts, Ingestor
+from log_gardener.core.platform import Role
+from log_gardener.core.problems import (
+    Observer,
+    ProblemSet,
+    find_problems,
+    specificity,
+    template_roles,
+)
 from log_gardener.core.rules import RulesConfig, Target, judge
 from log_gardener.errors import ConfigError, SourceError
 from log_gardener.model import ClusterSummary, Severity, Window
@@ -51,25 +60,92 @@ def demo_config() -> RulesConfig:
 # --- the two paths on the same entries ----------------------------------------------------------
 
 
+LAST_PROBLEMS: dict[str, ProblemSet] = {}
+LAST_OBSERVERS: dict[str, Observer] = {}
+
+
+def _finish(
+    name: str, clusterer: Clusterer, observer: Observer, ingestor: Ingestor
+) -> tuple[list[ClusterSummary], IngestCounts]:
+    """As the pipeline does: fingerprints resolved, then the problems of the run."""
+    observer.resolve(clusterer.resolve)
+    summaries = clusterer.summaries()
+    roles = template_roles(observer)
+    templates = {
+        s.fingerprint: (
+            roles.get(s.fingerprint, Role.APP_NOTE),
+            specificity(s.exception_type, s.template, bool(s.top_frames)),
+        )
+        for s in summaries
+    }
+    LAST_PROBLEMS[name] = find_problems(
+        observer.observations,
+        templates,
+        notes_on=observer.notes_on,
+        first_seen={
+            s.fingerprint: min(
+                s.first_seen.timestamp(), observer.first_seen.get(s.fingerprint, float("inf"))
+            )
+            for s in summaries
+        },
+    )
+    LAST_OBSERVERS[name] = observer
+    return summaries, ingestor.counts()
+
+
 def pull_path(
     entries: Iterable[dict[str, Any]], window: Window, config: RulesConfig, minimum: Severity
 ) -> tuple[list[ClusterSummary], IngestCounts]:
     clusterer = Clusterer(window)
-    ingestor = Ingestor(clusterer, config, minimum, window)
+    observer = Observer()
+    ingestor = Ingestor(clusterer, config, minimum, window, observer=observer)
     ordered = sorted(entries, key=lambda e: str(e.get("timestamp")))  # entries.list order
     for line_no, entry in enumerate(ordered, start=1):
         ingestor.add(line_no, entry)
-    return clusterer.summaries(), ingestor.counts()
+    return _finish("pull", clusterer, observer, ingestor)
 
 
 def pushdown_path(
     items: Iterable[tuple[int, object]], window: Window, config: RulesConfig, minimum: Severity
 ) -> tuple[list[ClusterSummary], IngestCounts]:
     clusterer = Clusterer(window)
-    ingestor = Ingestor(clusterer, config, minimum, window)
+    observer = Observer()
+    ingestor = Ingestor(clusterer, config, minimum, window, observer=observer)
     for line_no, item in items:
         ingestor.add(line_no, item)
-    return clusterer.summaries(), ingestor.counts()
+    return _finish("push", clusterer, observer, ingestor)
+
+
+def _linkable(observer: Observer) -> Counter[tuple[object, ...]]:
+    """The observations without their input order (ties in time are broken by rank)."""
+    return Counter(
+        (
+            o.fingerprint,
+            o.at,
+            o.role,
+            o.service,
+            o.revision,
+            o.instance,
+            o.trace,
+            o.operation,
+            o.request,
+        )
+        for o in observer.observations
+    )
+
+
+def assert_same_links_and_problems() -> None:
+    """What the problem layer reads, and what it makes of it, are the same both ways."""
+    pulled, pushed = LAST_OBSERVERS["pull"], LAST_OBSERVERS["push"]
+    assert _linkable(pushed) == _linkable(pulled)
+    assert pushed.notes_on == pulled.notes_on
+    assert template_roles(pushed) == template_roles(pulled)
+    assert pushed.first_seen == pulled.first_seen
+    a, b = LAST_PROBLEMS["pull"], LAST_PROBLEMS["push"]
+    assert dict(b.problem_of) == dict(a.problem_of)
+    assert [(p.id, p.root, p.members) for p in b.problems] == [
+        (p.id, p.root, p.members) for p in a.problems
+    ]
 
 
 def duckdb_items(
@@ -121,11 +197,40 @@ def test_the_demo_hour_gives_the_same_problems_both_ways(minimum: Severity) -> N
     pushed, push_counts = pushdown_path(items, DEMO_WINDOW, config, minimum)
     assert len(pulled) >= 10
     assert_same_problems(pulled, pushed, config)
+    assert_same_links_and_problems()
+    assert any(len(p.members) > 1 for p in LAST_PROBLEMS["pull"].problems)
     assert push_counts.kept == pull_counts.kept == sum(s.count for s in pulled)
     assert groups < push_counts.kept, "BigQuery returns groups, not entries"
     # samples are real entries of the window, never a stand-in
     ids = {e["insertId"] for e in demo_entries()}
     assert all(s.insert_id in ids for c in pushed for s in c.samples)
+
+
+def test_link_rows_are_capped_per_group_and_the_run_says_so() -> None:
+    target = Target("backend", "demo-project", min_severity=Severity.WARNING)
+    con = connect()
+    load(con, demo_entries())
+    parameters = la.query_parameters(target, DEMO_WINDOW, "demo-project")
+    table = la.table_reference("demo-project", "logs_link")
+    full = [la.group_from_row(r) for r in run_query(con, la.grouping_sql(table), parameters)]
+    assert la.links_note(full) == ""
+    assert sum(g.link_count for g in full) == sum(len(g.links) for g in full) > 0
+    capped = [
+        la.group_from_row(r)
+        for r in run_query(con, la.grouping_sql(table, max_links=1), parameters)
+    ]
+    assert all(len(g.links) <= 1 for g in capped)
+    beyond = sum(g.link_count - len(g.links) for g in capped)
+    assert beyond > 0 and f"({beyond} entries past the first" in la.links_note(capped)
+    few = [
+        la.group_from_row(r)
+        for r in run_query(con, la.grouping_sql(table, max_link_rows=5), parameters)
+    ]
+    assert sum(len(g.links) for g in few) == 5 and la.links_note(few)
+    assert [g.link_count for g in few] == [g.link_count for g in full]
+    # the rows pulled are signals and note places, never every entry
+    kept = sum(g.count for g in full)
+    assert sum(len(g.links) + len(g.notes) for g in full) < kept
 
 
 @pytest.mark.parametrize(("count", "minimum"), [(6000, Severity.WARNING), (6000, Severity.DEFAULT)])
@@ -140,6 +245,7 @@ def test_generated_sets_give_the_same_problems_both_ways(count: int, minimum: Se
     pushed, push_counts = pushdown_path(items, window, config, minimum)
     assert len(pulled) > 20
     assert_same_problems(pulled, pushed, config)
+    assert_same_links_and_problems()
     assert push_counts.kept == pull_counts.kept
     assert groups < push_counts.kept
 
@@ -361,6 +467,7 @@ def test_the_real_client_reads_groups_through_the_fake(bigquery: FakeBigQuery) -
     pushed, counts = pushdown_path(items, DEMO_WINDOW, config, Severity.WARNING)
     pulled, _ = pull_path(demo_entries(), DEMO_WINDOW, config, Severity.WARNING)
     assert_same_problems(pulled, pushed, config)
+    assert_same_links_and_problems()
     report = source.report()
     assert report.source == "log-analytics" and report.entries == counts.kept
     assert report.bytes_processed == bigquery.rows_in_table() * 1024
@@ -531,6 +638,39 @@ def test_the_action_runs_end_to_end_with_log_analytics(tmp_path: Path) -> None:
         assert counts == {
             s.fingerprint: s.count for s in pulled if s.services == ("backend-staging",)
         }
+    # The whole run on the same entries, pulled from a file: the same problems, roots, members,
+    # counts and priorities in the report.
+    export = tmp_path / "pulled.jsonl"
+    export.write_text(
+        "".join(
+            json.dumps(e) + "\n"
+            for e in entries
+            if e.get("resource", {}).get("labels", {}).get("service_name") == "backend-staging"
+        ),
+        encoding="utf-8",
+    )
+    pulled_report = tmp_path / "pulled-report.json"
+    code = main(
+        [
+            *("run", "--source", f"file:{export}", "--dry-run"),
+            *("--since", report["window"]["start"], "--until", report["window"]["end"]),
+            *("--worklog-dir", str(tmp_path / "pulled-worklog")),
+            *("--report-json", str(pulled_report)),
+        ],
+        env={},
+        stdout=io.StringIO(),
+    )
+    assert code == 0
+    again = json.loads(pulled_report.read_text("utf-8"))
+
+    def shape(problems: list[dict[str, Any]]) -> list[tuple[object, ...]]:
+        return sorted(
+            (p["id"], p["root"], json.dumps(p["members"]), p["count"], p["priority"])
+            for p in problems
+        )
+
+    assert shape(report["problems"]) == shape(again["problems"])
+    assert any(len(p["members"]) > 1 for p in again["problems"])
 
 
 def test_a_capped_number_of_groups_is_said(bigquery: FakeBigQuery) -> None:

@@ -1,9 +1,9 @@
 """Log Analytics (a log bucket's linked BigQuery dataset) as an ``EntrySource``.
 
 One query groups the window in BigQuery (``core.log_analytics.grouping_sql``); only the groups
-come back: counts, cells and a few sample entries per group, which ``entries`` yields as
-``WeightedEntry`` items for the ingest step.  The sequence, through the real
-``google-cloud-bigquery`` client over REST:
+come back: counts, cells and a few sample entries per group, plus compact link rows for the
+problem layer, which ``entries`` yields as ``WeightedEntry`` items for the ingest step.  The
+sequence, through the real ``google-cloud-bigquery`` client over REST:
 
 1. a dry run (free) for the estimate of bytes processed; above ``max_bytes_billed`` the run
    stops with an error naming the estimate, the cap and the fix, before anything is billed;
@@ -143,6 +143,9 @@ class LogAnalyticsSource:
             f"{format_bytes(processed)} processed, "
             f"{len(groups)} groups standing for {counted} entries"
         )
+        cut = la.links_note(groups)
+        if cut:
+            note += f"; {cut}"
         if truncated:
             note += (
                 f"; only the {self._max_groups} largest groups were read (the smaller ones "

@@ -209,9 +209,52 @@ class Ingestor:
             return
         self._counts["kept"] += weight
         key = custom_group_key(self.config, record) if self._grouping_rules else None
-        fingerprint = self.clusterer.add(record, key)
+        platform = platform_key(record)  # as ``_keep``: the group key keeps codes and statuses
+        if key is None and platform is not None:
+            fingerprint = self.clusterer.add(record, platform, platform_template(platform))
+        else:
+            fingerprint = self.clusterer.add(record, key)
+        if self.observer is not None and (item.links or item.notes):
+            self._observe_group(record, fingerprint, platform, item)
         if self.assign is not None and item.sample:
             self.assign(record.insert_id, fingerprint)
+
+    def _observe_group(
+        self, base: LogRecord, fingerprint: str, platform: str | None, item: WeightedEntry
+    ) -> None:
+        """What the problem layer needs of a Log Analytics group's entries: each entry that may
+        be a signal is the group's record at its own moment, instance, trace and operation
+        (``Observer.observe`` decides its role, as for a pulled entry); the others are notes,
+        known by the (revision, instance) places they were seen at."""
+        observer = self.observer
+        assert observer is not None
+        labels = {k: v for k, v in base.labels.items() if k != "instanceId"}
+        for row in item.links:
+            http = base.http
+            if http is not None:
+                http = replace(http, latency=f"{row.latency_s!r}s" if row.latency_s else "")
+            record = replace(
+                base,
+                timestamp=row.timestamp,
+                severity=row.severity,
+                revision=row.revision,
+                labels={**labels, "instanceId": row.instance} if row.instance else labels,
+                trace=row.trace,
+                operation=row.operation,
+                http=http,
+                weight=1,
+            )
+            observer.observe(record, fingerprint, platform)
+        severity = min(base.severity, Severity.WARNING)
+        for revision, instance in item.notes:
+            record = replace(
+                base,
+                severity=severity,
+                revision=revision,
+                labels={**labels, "instanceId": instance},
+                weight=1,
+            )
+            observer.observe(record, fingerprint, platform)
 
     def _skip_below(self, glance: Glance) -> None:
         # The same steps as ``add`` for such an entry: window, platform signals, severity.

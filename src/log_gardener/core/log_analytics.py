@@ -8,8 +8,16 @@ the samples as real records, the rest of each cell as weighted stand-in records 
 shown).  So the clusterer sees the same counts, severities, revisions, buckets and first/last
 times as if it had read every entry, and the samples give the same fingerprints.
 
+The same query returns what the problem layer (``core.problems``) links by, without text: per
+group, one compact row per entry that may be a signal (``SIGNAL_HINT``; time, latency, severity,
+revision, instance, trace, operation; capped by ``LINKS`` and ``LINK_ROWS``) and the distinct
+(revision, instance) places of its other entries (notes).  The ingest step turns each into the
+group's record at that moment and hands it to the ``Observer``, which decides its role as for a
+pulled entry.
+
 The group key must never merge entries the pull path would keep apart, so it is built from the
-whole text (message plus any trace) and masks only what the pull path's token masking also
+whole text (message, text payload, request, and any trace), keeps the HTTP status and Cloud
+Run exit codes, and masks only what the pull path's token masking also
 masks: quoted values after ``=``/``:``, UUIDs, IPv4 addresses, hex ids and numbers.  The
 masking rules are data (``MASK_RULES``): they generate both the SQL ``REGEXP_REPLACE`` chain and
 the Python masker (``mask_key``) the tests compare it with.  They are RE2 patterns (no
@@ -25,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from log_gardener.core.rules import Target
@@ -86,6 +94,21 @@ the pull path keeps a value, or tells two kinds apart, so must this): a hex id n
 and two letters, a quoted string is masked only as a value after ``=`` or ``:``."""
 
 EXCEPTION_TYPE = r"\b([A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception))\b"
+EXIT_CODE = r"Container called exit\((-?[0-9]+)\)"
+"""Kept unmasked in the group key: the platform catalogue keeps exit codes apart (and the HTTP
+status, the other kept value, is a column of its own)."""
+SIGNAL_HINT = (
+    r"Container called exit\(|probe failed|Memory limit of |The request |"
+    r"\n|\\n|Traceback|goroutine "
+)
+"""With ERROR-or-worse severity, a 5xx status or a trace field: the entries that *may* be signals
+(``core.platform.role_of``: a catalogue line, a 5xx, ERROR or worse, a stack trace, which needs
+a trace field or several lines).  A superset on purpose: each comes back as a link row and
+Python decides its role exactly; the others can only be notes, and come back as the distinct
+(revision, instance) places of their group."""
+LINKS = 2_000  # link rows per group (the earliest); a run note says when a group had more
+LINK_ROWS = 100_000  # link rows in all: groups take turns (each one's 1st, then 2nd...)
+NOTE_PLACES = 1_000  # distinct (revision, instance) places of a group's notes
 
 _COMPILED = tuple(
     (re.compile(rule.pattern, re.ASCII), rule.replacement.replace("\\1", r"\g<1>"))
@@ -176,7 +199,12 @@ _TRACE_KEYS = (
 _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "module", "funcName", "function")
 
 
-def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
+def grouping_sql(
+    table: str,
+    max_groups: int = DEFAULT_MAX_GROUPS,
+    max_links: int = LINKS,
+    max_link_rows: int = LINK_ROWS,
+) -> str:
     """The query.  Parameters: @start, @end TIMESTAMP (half-open window), @severities
     ARRAY<STRING>, @service STRING ('' = any), @log_prefix STRING, @bucket_us INT64,
     @sample_chars INT64.  ``max_groups`` is ours (an int, never an input) and goes in as a
@@ -202,6 +230,12 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
     http_request.request_method AS http_method,
     http_request.request_url AS http_url,
     http_request.status AS http_status,
+    COALESCE(http_request.latency.seconds, 0)
+      + COALESCE(http_request.latency.nanos, 0) / 1000000000.0 AS latency_s,
+    JSON_VALUE(labels, '$.instanceId') AS instance,
+    operation.id AS op_id,
+    operation.producer AS op_producer,
+    CONCAT({traces}) AS trace_text,
     source_location.file AS src_file,
     source_location.line AS src_line,
     source_location.function AS src_function,
@@ -222,9 +256,9 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
       '|', {loggers}) AS origin,
     CONCAT(
       COALESCE({messages},
-               IF(json_payload IS NULL, NULL, TO_JSON_STRING(json_payload)),
-               text_payload,
-               IF(proto_payload IS NULL, NULL, CONCAT(
+               IF(json_payload IS NULL, NULL, TO_JSON_STRING(json_payload)), ''),
+      '|', COALESCE(text_payload, ''),
+      '|', COALESCE(IF(proto_payload IS NULL, NULL, CONCAT(
                  COALESCE({_json("audit_log.method_name", "TO_JSON_STRING(proto_payload)")}, ''),
                  ' on ',
                  COALESCE({_json("audit_log.resource_name", "TO_JSON_STRING(proto_payload)")},
@@ -233,10 +267,9 @@ def grouping_sql(table: str, max_groups: int = DEFAULT_MAX_GROUPS) -> str:
                  COALESCE({_json("audit_log.status.code", "TO_JSON_STRING(proto_payload)")}, ''),
                  ' ',
                  COALESCE({_json("audit_log.status.message", "TO_JSON_STRING(proto_payload)")},
-                          ''))),
-               CONCAT(COALESCE(http_request.request_method, ''), ' ',
-                      COALESCE(http_request.request_url, ''), ' ',
-                      COALESCE(CAST(http_request.status AS STRING), '')), ''),
+                          ''))), ''),
+      '|', COALESCE(http_request.request_method, ''), ' ',
+      COALESCE(http_request.request_url, ''),
       '|', {traces}) AS body
   FROM {table}
   WHERE timestamp >= @start AND timestamp < @end
@@ -250,14 +283,21 @@ masked AS (
   SELECT
     *,
     COALESCE(REGEXP_EXTRACT(body, r'{EXCEPTION_TYPE}'), '') AS exc_type,
+    CONCAT(COALESCE(CAST(http_status AS STRING), ''), '|',
+      COALESCE(REGEXP_EXTRACT(body, r'{EXIT_CODE}'), '')) AS kept,
     {_chain("body")} AS template,
-    DIV((UNIX_MICROS(timestamp) - UNIX_MICROS(@start)), @bucket_us) AS bucket
+    DIV((UNIX_MICROS(timestamp) - UNIX_MICROS(@start)), @bucket_us) AS bucket,
+    (severity IN ('ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY')
+      OR COALESCE(http_status, 0) >= 500
+      OR REGEXP_CONTAINS(trace_text, r'[^|]')
+      OR REGEXP_CONTAINS(body, r'{SIGNAL_HINT}')) AS hinted
   FROM base
 ),
 cells AS (
   SELECT
-    service, origin, exc_type, template, bucket, revision, severity,
+    service, origin, exc_type, kept, template, bucket, revision, severity,
     COUNT(*) AS n,
+    COUNTIF(hinted) AS n_hinted,
     MIN(timestamp) AS first_ts,
     MAX(timestamp) AS last_ts,
     ANY_VALUE(STRUCT(timestamp AS ts, insert_id, trace, log_name, resource_type,
@@ -266,21 +306,88 @@ cells AS (
       src_file, src_line, src_function, severity, revision, bucket)
       HAVING MIN timestamp) AS sample
   FROM masked
-  GROUP BY service, origin, exc_type, template, bucket, revision, severity
-)
+  GROUP BY service, origin, exc_type, kept, template, bucket, revision, severity
+),
+ranked AS (
+  SELECT
+    service, origin, exc_type, kept, template, timestamp, insert_id, latency_s, severity,
+    revision, instance, trace, op_id, op_producer,
+    ROW_NUMBER() OVER (PARTITION BY service, origin, exc_type, kept, template
+                       ORDER BY timestamp, insert_id) AS rn
+  FROM masked
+  WHERE hinted
+),
+chosen AS (
+  SELECT * FROM (
+    SELECT *, ROW_NUMBER() OVER (ORDER BY rn, timestamp, insert_id) AS overall
+    FROM ranked
+    WHERE rn <= {int(max_links)}
+  )
+  WHERE overall <= {int(max_link_rows)}
+),
+links AS (
+  SELECT
+    service, origin, exc_type, kept, template,
+    ARRAY_AGG(STRUCT(timestamp AS ts, latency_s, severity, revision, instance, trace, op_id,
+      op_producer) ORDER BY timestamp, insert_id) AS links
+  FROM chosen
+  GROUP BY service, origin, exc_type, kept, template
+),
+note_places AS (
+  SELECT service, origin, exc_type, kept, template, revision, instance
+  FROM masked
+  WHERE NOT hinted AND COALESCE(instance, '') != ''
+  GROUP BY service, origin, exc_type, kept, template, revision, instance
+),
+notes AS (
+  SELECT
+    service, origin, exc_type, kept, template,
+    COUNT(*) AS n_notes,
+    ARRAY_AGG(STRUCT(revision, instance) ORDER BY revision, instance LIMIT {NOTE_PLACES}) AS notes
+  FROM note_places
+  GROUP BY service, origin, exc_type, kept, template
+),
+grouped AS (
 SELECT
-  service, origin, exc_type, template,
+  service, origin, exc_type, kept, template,
   SUM(n) AS n,
+  SUM(n_hinted) AS n_links,
   MIN(first_ts) AS first_ts,
   MAX(last_ts) AS last_ts,
   ARRAY_AGG(STRUCT(bucket, revision, severity, n, first_ts, last_ts)
     ORDER BY first_ts, bucket, revision, severity) AS cells,
   ARRAY_AGG(sample ORDER BY sample.ts, sample.insert_id LIMIT {SAMPLES}) AS samples
 FROM cells
-GROUP BY service, origin, exc_type, template
-ORDER BY n DESC, first_ts, template
+GROUP BY service, origin, exc_type, kept, template
+)
+SELECT
+  g.n, g.first_ts, g.last_ts, g.cells, g.samples,
+  g.n_links, l.links,
+  COALESCE(p.n_notes, 0) AS n_notes, p.notes
+FROM grouped AS g
+LEFT JOIN links AS l
+  ON l.service = g.service AND l.origin = g.origin AND l.exc_type = g.exc_type
+  AND l.kept = g.kept AND l.template = g.template
+LEFT JOIN notes AS p
+  ON p.service = g.service AND p.origin = g.origin AND p.exc_type = g.exc_type
+  AND p.kept = g.kept AND p.template = g.template
+ORDER BY g.n DESC, g.first_ts, g.template, g.kept
 LIMIT {int(max_groups)}
 """  # noqa: S608
+
+
+def links_note(groups: Sequence[Group]) -> str:
+    """The run note when some group had more link rows (or note places) than the query returns:
+    its problems are linked on its earliest entries only.  Empty when nothing was cut."""
+    cut = [group for group in groups if group.links_cut]
+    if not cut:
+        return ""
+    entries = sum(max(0, g.link_count - len(g.links)) for g in cut)
+    return (
+        f"{len(cut)} groups had more entries to link than the query returns ({entries} "
+        f"entries past the first {LINKS} of a group or {LINK_ROWS} in all, or instances "
+        f"past {NOTE_PLACES}): their problems are linked on the earliest entries only"
+    )
 
 
 # --- parameters ---------------------------------------------------------------------------
@@ -331,12 +438,34 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class LinkRow:
+    """One entry of a group that may be a signal: what the problem layer links by (the rest of
+    the entry is the group's, as for a stand-in)."""
+
+    timestamp: datetime
+    latency_s: float
+    severity: Severity
+    revision: str
+    instance: str
+    trace: str
+    operation: str  # "producer|id", "" when none (as ``normalize`` builds it)
+
+
+@dataclass(frozen=True)
 class Group:
     count: int
     first: datetime
     last: datetime
     cells: tuple[Cell, ...]
     samples: tuple[Mapping[str, object], ...]  # as returned (snake_case struct fields)
+    links: tuple[LinkRow, ...] = ()
+    link_count: int = 0  # entries that may be signals (``links`` holds the first LINKS)
+    notes: tuple[tuple[str, str], ...] = ()  # (revision, instance) of the other entries
+    note_count: int = 0
+
+    @property
+    def links_cut(self) -> bool:
+        return self.link_count > len(self.links) or self.note_count > len(self.notes)
 
 
 @dataclass(frozen=True)
@@ -351,6 +480,9 @@ class WeightedEntry:
     severity: Severity
     revision: str
     sample: bool
+    # The group's first item carries what the problem layer needs of all its entries.
+    links: tuple[LinkRow, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 def group_from_row(row: Mapping[str, object]) -> Group:
@@ -366,12 +498,35 @@ def group_from_row(row: Mapping[str, object]) -> Group:
         )
         for cell in _dicts(row.get("cells"))
     )
+    links = tuple(_link_row(link) for link in _dicts(row.get("links")))
+    notes = tuple(
+        (str(note.get("revision") or ""), str(note.get("instance") or ""))
+        for note in _dicts(row.get("notes"))
+    )
     return Group(
         count=int(_int(row.get("n"))),
         first=_utc(row.get("first_ts")),
         last=_utc(row.get("last_ts")),
         cells=cells,
         samples=tuple(_dicts(row.get("samples"))),
+        links=links,
+        link_count=int(_int(row.get("n_links"))),
+        notes=notes,
+        note_count=int(_int(row.get("n_notes"))),
+    )
+
+
+def _link_row(row: Mapping[str, object]) -> LinkRow:
+    op_id, producer = row.get("op_id"), row.get("op_producer")
+    latency = row.get("latency_s")
+    return LinkRow(
+        timestamp=_utc(row.get("ts")),
+        latency_s=float(latency) if isinstance(latency, int | float | str) else 0.0,
+        severity=Severity.parse(str(row.get("severity") or "DEFAULT")) or Severity.DEFAULT,
+        revision=str(row.get("revision") or ""),
+        instance=str(row.get("instance") or ""),
+        trace=str(row.get("trace") or ""),
+        operation=f"{producer or ''}|{op_id}" if op_id else "",
     )
 
 
@@ -411,7 +566,15 @@ def weighted_entries(groups: Sequence[Group]) -> list[WeightedEntry]:
                 out.append((cell.last, order, seq, item))
                 seq += 1
     out.sort(key=lambda t: (t[0], t[1], t[2]))
-    return [item for _, _, _, item in out]
+    items = [item for _, _, _, item in out]
+    first_of: dict[int, int] = {}
+    for index, (_, order, _, _) in enumerate(out):
+        first_of.setdefault(order, index)
+    for order, index in first_of.items():
+        group = groups[order]
+        if group.links or group.notes:
+            items[index] = replace(items[index], links=group.links, notes=group.notes)
+    return items
 
 
 def sample_entry(sample: Mapping[str, object]) -> dict[str, object]:
@@ -431,12 +594,14 @@ def sample_entry(sample: Mapping[str, object]) -> dict[str, object]:
         entry["labels"] = labels
     if sample.get("trace"):
         entry["trace"] = sample["trace"]
+    # Every payload the entry had, as the pull path reads it: an empty ``jsonPayload`` beside a
+    # text payload gives way to the text there (``normalize``), so both must come back.
     payload = sample.get("json_payload")
     if isinstance(payload, dict):
         entry["jsonPayload"] = payload
-    elif sample.get("text_payload") is not None:
+    if sample.get("text_payload") is not None:
         entry["textPayload"] = sample["text_payload"]
-    elif isinstance(sample.get("proto_json"), str):
+    if isinstance(sample.get("proto_json"), str):
         proto = _proto_payload(str(sample["proto_json"]))
         if proto:
             entry["protoPayload"] = proto
