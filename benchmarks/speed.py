@@ -113,9 +113,9 @@ def run_engine(engine: str, path: Path, minimum: str) -> dict[str, Any]:
 
 def _ours(path: Path, minimum: str) -> int:
     from log_gardener.adapters.file_source import FileSource
-    from log_gardener.core.cluster import Clusterer
-    from log_gardener.core.ingest import Ingestor
-    from log_gardener.core.rules import default_config
+    from log_gardener.core.grouping.cluster import Clusterer
+    from log_gardener.core.grouping.ingest import Ingestor
+    from log_gardener.core.judging.rules import default_config
     from log_gardener.model import Severity, Window
 
     config = default_config()
@@ -137,7 +137,7 @@ def _problem_layer(ingestor: Any) -> Any:
     """Where the source has it (issue 12), the problem layer as the pipeline runs it: one
     observation per kept entry, then episodes, links and the forest.  None on older sources."""
     try:
-        from log_gardener.core import problems
+        from log_gardener.core.grouping import problems
     except ImportError:
         return None
     observer = problems.Observer()
@@ -157,9 +157,9 @@ def _problem_layer(ingestor: Any) -> Any:
 
 
 def _judge_and_render(clusterer: Any, config: Any, counts: Any, window: Any) -> None:
-    from log_gardener.core.infra import InfraSummary
-    from log_gardener.core.render import WorklogInput, order_clusters, render_worklog
-    from log_gardener.core.rules import judge
+    from log_gardener.core.grouping.infra import InfraSummary
+    from log_gardener.core.judging.rules import judge
+    from log_gardener.core.publishing.render import WorklogInput, order_clusters, render_worklog
     from log_gardener.model import JudgedCluster
 
     judged = order_clusters(JudgedCluster(s, judge(config, s)) for s in clusterer.summaries())

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from log_gardener.core.lifecycle import assess, record_run
-from log_gardener.core.marker import comment_run_id, is_dashboard, parse_issue_marker
-from log_gardener.core.plan import Plan, PlanInput, RunLinks, plan_issues
-from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.state import GardenerState, KnownCluster, RunCount
+from log_gardener.core.judging.lifecycle import assess, record_run
+from log_gardener.core.judging.rules import IssuePolicy
+from log_gardener.core.planning.plan import Plan, PlanInput, RunLinks, plan_issues
+from log_gardener.core.shared.marker import comment_run_id, is_dashboard, parse_issue_marker
+from log_gardener.core.shared.redact import RedactionPolicy
+from log_gardener.core.shared.state import GardenerState, KnownCluster, RunCount
 from log_gardener.model import (
     ClusterSummary,
     ExistingIssue,

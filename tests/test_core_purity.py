@@ -42,7 +42,7 @@ FORBIDDEN_ATTRIBUTES = {"getenv", "environ"}
 
 
 def _core_files() -> list[Path]:
-    return sorted(CORE.glob("*.py"))
+    return sorted(CORE.rglob("*.py"))
 
 
 def _violations(path: Path) -> list[str]:

@@ -6,12 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from log_gardener.core.lifecycle import MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL, assess
-from log_gardener.core.marker import comment_run_id, is_dashboard, parse_issue_marker, run_marker
-from log_gardener.core.plan import Plan, PlanInput, RunLinks, plan_issues
-from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import CommentMode, IssuePolicy
-from log_gardener.core.state import GardenerState
+from log_gardener.core.judging.lifecycle import MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL, assess
+from log_gardener.core.judging.rules import CommentMode, IssuePolicy
+from log_gardener.core.planning.plan import Plan, PlanInput, RunLinks, plan_issues
+from log_gardener.core.shared.marker import (
+    comment_run_id,
+    is_dashboard,
+    parse_issue_marker,
+    run_marker,
+)
+from log_gardener.core.shared.redact import RedactionPolicy
+from log_gardener.core.shared.state import GardenerState
 from log_gardener.model import ClusterStatus, IssueState, OperationKind, Priority
 from tests.planning_factory import T0, Garden, cluster, issue, judgement, kinds, known
 

@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from log_gardener.core import issue_render as render
-from log_gardener.core.lifecycle import (
+from log_gardener.core.grouping.problems import FOLDED_LABEL, Fold, ProblemView
+from log_gardener.core.judging.lifecycle import (
     MUTED_LABEL,
     RESOLVED_BY_SILENCE_LABEL,
     detect_spike,
@@ -36,11 +36,11 @@ from log_gardener.core.lifecycle import (
     issue_index,
     silent_issues,
 )
-from log_gardener.core.marker import comment_run_id
-from log_gardener.core.problems import FOLDED_LABEL, Fold, ProblemView
-from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import CommentMode, IssuePolicy
-from log_gardener.core.state import GardenerState, KnownCluster
+from log_gardener.core.judging.rules import CommentMode, IssuePolicy
+from log_gardener.core.publishing import issue_render as render
+from log_gardener.core.shared.marker import comment_run_id
+from log_gardener.core.shared.redact import RedactionPolicy
+from log_gardener.core.shared.state import GardenerState, KnownCluster
 from log_gardener.model import (
     ClusterStatus,
     ExistingIssue,

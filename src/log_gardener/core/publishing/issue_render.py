@@ -16,15 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from log_gardener.core.lifecycle import Spike
-from log_gardener.core.markdown import code_block, code_span, inline_text, plain_title
-from log_gardener.core.marker import dashboard_marker, issue_marker, members_marker, run_marker
-from log_gardener.core.normalize import sample_text
-from log_gardener.core.problems import ProblemView
-from log_gardener.core.redact import RedactionPolicy, redact
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.sparkline import sparkline
-from log_gardener.core.state import KnownCluster
+from log_gardener.core.grouping.normalize import sample_text
+from log_gardener.core.grouping.problems import ProblemView
+from log_gardener.core.judging.lifecycle import Spike
+from log_gardener.core.judging.rules import IssuePolicy
+from log_gardener.core.publishing.markdown import code_block, code_span, inline_text, plain_title
+from log_gardener.core.publishing.sparkline import sparkline
+from log_gardener.core.shared.marker import (
+    dashboard_marker,
+    issue_marker,
+    members_marker,
+    run_marker,
+)
+from log_gardener.core.shared.redact import RedactionPolicy, redact
+from log_gardener.core.shared.state import KnownCluster
 from log_gardener.model import (
     GROUPING_VERSION,
     ClusterStatus,
@@ -34,7 +39,7 @@ from log_gardener.model import (
 )
 
 if TYPE_CHECKING:  # plan imports this module; RunLinks is only needed for annotations
-    from log_gardener.core.plan import RunLinks
+    from log_gardener.core.planning.plan import RunLinks
 
 TITLE_LIMIT = 256
 BODY_CHAR_LIMIT = 65_536
