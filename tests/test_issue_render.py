@@ -16,13 +16,11 @@ import pytest
 
 from log_gardener.core.judging.lifecycle import Spike
 from log_gardener.core.judging.rules import IssuePolicy
-from log_gardener.core.planning.plan import RunLinks
+from log_gardener.core.planning.plan import Changes, DashboardRow, RunLinks
 from log_gardener.core.publishing.issue_render import (
     BODY_BYTE_LIMIT,
     BODY_CHAR_LIMIT,
     TITLE_LIMIT,
-    Changes,
-    DashboardRow,
     change_comment,
     dashboard_body,
     duplicate_comment,

@@ -41,6 +41,7 @@ from log_gardener.core.judging.lifecycle import MUTED_LABEL, assess, record_run,
 from log_gardener.core.judging.rules import RulesConfig, judge, selects
 from log_gardener.core.judging.windowing import OverlapLedger, cursor_after, parse_rfc3339
 from log_gardener.core.planning.plan import PlanInput, RunLinks, plan_issues
+from log_gardener.core.publishing import issue_render
 from log_gardener.core.publishing.issue_render import issue_title
 from log_gardener.core.publishing.markdown import code_text
 from log_gardener.core.publishing.render import (
@@ -469,6 +470,7 @@ def _plan_and_apply(
             links=settings.links,
             problems=gathered.views,
             folds=tuple(gathered.folds),
+            texts=issue_render,
         )
     )
     gathered.notes.extend(plan.notes)

@@ -4,8 +4,8 @@ No network, files, environment or clock: the composition root (``cli``) and ``pi
 everything in.  One package per stage of a run, and each imports only the ones below it
 (checked by import-linter, ``.importlinter``)::
 
-    planning     clusters and issues -> the ordered operations (uses publishing for the texts)
     publishing   worklog, summary, issue bodies and comments: redacted, neutralized markdown
+    planning     judged problems and existing issues -> the ordered operations (decides)
     grouping     entries -> templates (clusters) -> problems
     judging      the rules file: which problems matter, how urgent; lifecycle; read windows
     shared       what several stages read: state.json, redaction, the gardener's markers

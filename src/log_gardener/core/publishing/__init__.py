@@ -4,6 +4,6 @@
 titles, bodies, comments and the dashboard; ``markdown`` the safe building blocks (code spans
 and fences, neutralized text, the parse-and-verify check); ``sparkline`` the hour's chart.
 
-May import: ``core.grouping``, ``core.judging``, ``core.shared``, ``model``, ``errors``.
-Not ``core.planning``.
+May import: every other core package (it words what ``core.planning`` decided), ``model``,
+``errors``.  Nothing in the core imports it.
 """
