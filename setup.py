@@ -4,7 +4,7 @@
 mypyc, about 1.4x faster with identical outputs.  Pure Python stays the fallback: set
 ``LOG_GARDENER_PURE=1`` to skip compilation (``make`` does, for its editable install), and a
 build without mypyc, without a C compiler or whose compilation fails installs the same modules
-as Python, with a warning.  ``python -c "import log_gardener.core.cluster as c; print(c.__file__)"``
+as Python, with a warning.  ``python -c "import log_gardener.core.grouping.cluster as c; print(c.__file__)"``
 ends in ``.so`` for a compiled install.
 """
 
@@ -18,12 +18,12 @@ from setuptools import setup
 # The per-entry path.  model.py stays interpreted: the record fast path in normalize builds
 # LogRecord through object.__new__, which a native (compiled) class refuses.
 COMPILED = [
-    "src/log_gardener/core/normalize.py",
-    "src/log_gardener/core/fingerprint.py",
-    "src/log_gardener/core/cluster.py",
-    "src/log_gardener/core/ingest.py",
-    "src/log_gardener/core/infra.py",
-    "src/log_gardener/core/stacktrace.py",
+    "src/log_gardener/core/grouping/normalize.py",
+    "src/log_gardener/core/grouping/fingerprint.py",
+    "src/log_gardener/core/grouping/cluster.py",
+    "src/log_gardener/core/grouping/ingest.py",
+    "src/log_gardener/core/grouping/infra.py",
+    "src/log_gardener/core/grouping/stacktrace.py",
     "src/log_gardener/workers.py",
     "src/log_gardener/jsonio.py",
 ]

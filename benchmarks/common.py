@@ -12,9 +12,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.normalize import normalize_entry
-from log_gardener.core.state import KnownCluster
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.normalize import normalize_entry
+from log_gardener.core.shared.state import KnownCluster
 from log_gardener.model import LogRecord, Window
 
 

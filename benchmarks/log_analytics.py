@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from log_gardener.core import log_analytics as la
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.ingest import Ingestor
-from log_gardener.core.platform import Role
-from log_gardener.core.problems import Observer, find_problems, specificity, template_roles
-from log_gardener.core.rules import Target, default_config
+from log_gardener.core.grouping import log_analytics as la
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.ingest import Ingestor
+from log_gardener.core.grouping.platform import Role
+from log_gardener.core.grouping.problems import Observer, find_problems, specificity, template_roles
+from log_gardener.core.judging.rules import Target, default_config
 from log_gardener.model import Severity, Window
 from tests.la_duckdb import TABLE_DDL, run_query
 

@@ -32,8 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, os.environ.get("BENCH_SRC") or str(ROOT.parent / "src"))
 
-from log_gardener.core.plan import RunLinks  # noqa: E402
-from log_gardener.core.rules import RulesConfig  # noqa: E402
+from log_gardener.core.judging.rules import RulesConfig  # noqa: E402
+from log_gardener.core.planning.plan import RunLinks  # noqa: E402
 from log_gardener.model import MalformedEntry, Severity, Window  # noqa: E402
 from log_gardener.pipeline import Feed, RunSettings, run  # noqa: E402
 from log_gardener.ports import FetchReport  # noqa: E402

@@ -36,8 +36,8 @@ import datasets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from log_gardener.core import redact as current  # noqa: E402
-from log_gardener.core.redact import RedactionPolicy  # noqa: E402
+from log_gardener.core.shared import redact as current  # noqa: E402
+from log_gardener.core.shared.redact import RedactionPolicy  # noqa: E402
 from tests.provider_secrets import KEYWORD_SAMPLES, SHAPE_SAMPLES  # noqa: E402
 
 BASE_REV = "0c43358"  # the last commit before the provider formats (issue 14)
@@ -63,15 +63,21 @@ def _with_secrets(lines: list[str]) -> list[str]:
 
 
 def _baseline(rev: str) -> ModuleType | None:
-    try:
-        source = subprocess.run(
-            ["git", "show", f"{rev}:src/log_gardener/core/redact.py"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
+    source = None
+    # core/shared/redact.py since the core was split by stage; core/redact.py before
+    for where in ("core/shared/redact.py", "core/redact.py"):
+        try:
+            source = subprocess.run(
+                ["git", "show", f"{rev}:src/log_gardener/{where}"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            break
+        except (OSError, subprocess.CalledProcessError):
+            continue
+    if source is None:
         return None
     path = Path(tempfile.mkdtemp()) / "baseline_redact.py"
     path.write_text(source, encoding="utf-8")

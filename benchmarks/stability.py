@@ -20,7 +20,7 @@ from pathlib import Path
 from common import records_of, run_ours
 from quality import _sets
 
-from log_gardener.core.state import GardenerState, parse_state, state_to_json
+from log_gardener.core.shared.state import GardenerState, parse_state, state_to_json
 
 TARGET = 0.99
 

@@ -38,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from log_gardener import cli
-    from log_gardener.core import cluster
+    from log_gardener.core.grouping import cluster
 
     compiled = not cluster.__file__.endswith(".py")
     if compiled != (args.expect == "compiled"):

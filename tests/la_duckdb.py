@@ -16,7 +16,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from log_gardener.core.log_analytics import Parameter
+from log_gardener.core.grouping.log_analytics import Parameter
 
 TABLE_DDL = """CREATE TABLE IF NOT EXISTS _AllLogs (
   timestamp TIMESTAMPTZ, receive_timestamp TIMESTAMPTZ, log_name VARCHAR, log_id VARCHAR,

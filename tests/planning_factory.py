@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from log_gardener.core.lifecycle import assess, record_run
-from log_gardener.core.marker import comment_run_id, is_dashboard, parse_issue_marker
-from log_gardener.core.plan import Plan, PlanInput, RunLinks, plan_issues
-from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.state import GardenerState, KnownCluster, RunCount
+from log_gardener.core.judging.lifecycle import assess, record_run
+from log_gardener.core.judging.rules import IssuePolicy
+from log_gardener.core.planning.plan import Plan, PlanInput, RunLinks, plan_issues
+from log_gardener.core.publishing import issue_render
+from log_gardener.core.shared.marker import comment_run_id, is_dashboard, parse_issue_marker
+from log_gardener.core.shared.redact import RedactionPolicy
+from log_gardener.core.shared.state import GardenerState, KnownCluster, RunCount
 from log_gardener.model import (
     ClusterSummary,
     ExistingIssue,
@@ -218,7 +219,16 @@ class Garden:
         existing = self.repo.listing()
         judged = assess(pairs, existing, self.state, self.policy, now, run_id=links.run_id)
         plan = plan_issues(
-            PlanInput(judged, existing, self.state, self.policy, RedactionPolicy(), now, links)
+            PlanInput(
+                judged,
+                existing,
+                self.state,
+                self.policy,
+                RedactionPolicy(),
+                now,
+                links,
+                texts=issue_render,
+            )
         )
         created = self.repo.apply(plan)
         issue_for = {**plan.issue_for, **created}

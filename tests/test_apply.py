@@ -16,7 +16,7 @@ from log_gardener.apply import (
     Budget,
     apply_plan,
 )
-from log_gardener.core.marker import dashboard_marker, issue_marker, run_marker
+from log_gardener.core.shared.marker import dashboard_marker, issue_marker, run_marker
 from log_gardener.model import JournalEntry, Operation, OperationKind, OperationResult
 from tests.fakes.github import FakeGitHub, make_tracker
 

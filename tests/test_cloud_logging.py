@@ -10,8 +10,13 @@ import pytest
 
 from log_gardener.adapters.cloud_logging import CloudLoggingSource, RequestPacer, RetryPolicy
 from log_gardener.adapters.gcp_auth import ReportingCredentials, credentials_for_run
-from log_gardener.core.rules import Target
-from log_gardener.core.windowing import OverlapLedger, cursor_after, parse_rfc3339, plan_window
+from log_gardener.core.judging.rules import Target
+from log_gardener.core.judging.windowing import (
+    OverlapLedger,
+    cursor_after,
+    parse_rfc3339,
+    plan_window,
+)
 from log_gardener.errors import SourceError
 from log_gardener.model import Window
 from log_gardener.ports import FetchReport

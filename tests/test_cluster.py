@@ -6,8 +6,8 @@ import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.fingerprint import message_fingerprint, stack_fingerprint
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.fingerprint import message_fingerprint, stack_fingerprint
 from log_gardener.model import GroupingKind, LogRecord, Severity, StackFrame, Window
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -1,4 +1,9 @@
-"""The core is pure: no network, files, environment or clock.  This test walks its source."""
+"""The core is pure: no network, files, environment or clock.  This test walks its source.
+
+What the core may IMPORT is a contract in .importlinter (no adapter, no composition code, no
+I/O module; run by ``make lint`` and shown to break in test_import_contracts.py).  This test
+keeps what import-linter cannot see: calls of builtins that do I/O, clock reads and the
+environment reached through an already imported name."""
 
 from __future__ import annotations
 
@@ -8,56 +13,19 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[1] / "src" / "log_gardener" / "core"
-FORBIDDEN_MODULES = {
-    "os",
-    "sys",
-    "io",
-    "socket",
-    "ssl",
-    "http",
-    "urllib",
-    "requests",
-    "subprocess",
-    "shutil",
-    "tempfile",
-    "pathlib",
-    "time",
-    "random",
-    "secrets",
-    "signal",
-    "threading",
-    "asyncio",
-    "logging",
-    "google",
-    "github",
-    "yaml",
-    "log_gardener.adapters",
-    "log_gardener.cli",
-    "log_gardener.pipeline",
-    "log_gardener.apply",
-}
 FORBIDDEN_CALLS = {"open", "input", "print", "exec", "eval", "__import__"}
 FORBIDDEN_CLOCK_CALLS = {"now", "utcnow", "today", "monotonic", "perf_counter"}
 FORBIDDEN_ATTRIBUTES = {"getenv", "environ"}
 
 
 def _core_files() -> list[Path]:
-    return sorted(CORE.glob("*.py"))
+    return sorted(CORE.rglob("*.py"))
 
 
 def _violations(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        else:
-            names = []
-        for name in names:
-            if any(name == m or name.startswith(m + ".") for m in FORBIDDEN_MODULES):
-                found.append(f"{path.name}:{node.lineno}: imports {name}")
         call = node.func if isinstance(node, ast.Call) else None
         if isinstance(call, ast.Name) and call.id in FORBIDDEN_CALLS:
             found.append(f"{path.name}:{node.lineno}: calls {call.id}()")
@@ -70,7 +38,16 @@ def _violations(path: Path) -> list[str]:
 
 def test_core_has_modules_to_check() -> None:
     names = {p.stem for p in _core_files()}
-    assert {"normalize", "redact", "fingerprint", "cluster", "rules", "plan", "render"} <= names
+    assert {
+        "normalize",
+        "redact",
+        "fingerprint",
+        "cluster",
+        "rules",
+        "plan",
+        "render",
+        "state",
+    } <= names
 
 
 @pytest.mark.parametrize("path", _core_files(), ids=lambda p: p.name)
@@ -85,7 +62,6 @@ def test_the_checker_catches_io(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert _violations(sample) == [
-        "bad.py:1: imports os",
         "bad.py:3: reads the clock (.now())",
         "bad.py:4: calls open()",
     ]

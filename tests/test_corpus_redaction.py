@@ -15,9 +15,14 @@ from typing import Any
 
 import pytest
 
-from log_gardener.core import marker
-from log_gardener.core.markdown import code_block, inline_text, plain_title, verify_document
-from log_gardener.core.redact import redact
+from log_gardener.core.publishing.markdown import (
+    code_block,
+    inline_text,
+    plain_title,
+    verify_document,
+)
+from log_gardener.core.shared import marker
+from log_gardener.core.shared.redact import redact
 from tests.exposure import exposed_text
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -15,7 +15,7 @@ import pytest
 
 from log_gardener.adapters import file_source
 from log_gardener.adapters.file_source import FileSource
-from log_gardener.core.normalize import normalize_entry
+from log_gardener.core.grouping.normalize import normalize_entry
 from log_gardener.errors import InputError
 from log_gardener.model import LogRecord, MalformedEntry, Severity
 from log_gardener.ports import EntrySource, FetchReport

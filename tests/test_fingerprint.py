@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from log_gardener.core.fingerprint import (
+from log_gardener.core.grouping.fingerprint import (
     custom_fingerprint,
     mask_message,
     mask_token,

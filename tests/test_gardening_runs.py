@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from log_gardener.core.marker import parse_issue_marker
-from log_gardener.core.plan import RunLinks
-from log_gardener.core.rules import IssuePolicy, Match, Rule, RulesConfig
-from log_gardener.core.state import parse_state
-from log_gardener.core.windowing import parse_rfc3339, plan_window
+from log_gardener.core.judging.rules import IssuePolicy, Match, Rule, RulesConfig
+from log_gardener.core.judging.windowing import parse_rfc3339, plan_window
+from log_gardener.core.planning.plan import RunLinks
+from log_gardener.core.shared.marker import parse_issue_marker
+from log_gardener.core.shared.state import parse_state
 from log_gardener.model import (
     MalformedEntry,
     OperationResult,

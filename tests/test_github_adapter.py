@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from log_gardener.apply import ALREADY_CURRENT, ALREADY_POSTED, LABEL_EXISTS
-from log_gardener.core.marker import dashboard_marker, issue_marker, run_marker
+from log_gardener.core.shared.marker import dashboard_marker, issue_marker, run_marker
 from log_gardener.errors import GitHubError
 from log_gardener.model import IssueState, Operation, OperationKind, OperationResult
 from tests.fakes.github import FakeClock, FakeGitHub, make_tracker

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from log_gardener.apply import CREATES_HALTED, apply_plan
-from log_gardener.core.marker import issue_marker, run_marker
+from log_gardener.core.shared.marker import issue_marker, run_marker
 from log_gardener.errors import CreateUnconfirmed, GitHubError
 from log_gardener.model import Operation, OperationKind, OperationResult
 from tests.fakes.github import FakeClock, FakeGitHub, make_tracker

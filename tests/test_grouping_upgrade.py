@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from log_gardener.core.fingerprint import message_fingerprint, stack_fingerprint
-from log_gardener.core.marker import issue_marker, parse_issue_marker
-from log_gardener.core.normalize import normalize_entry
-from log_gardener.core.rules import IssuePolicy, RulesConfig
+from log_gardener.core.grouping.fingerprint import message_fingerprint, stack_fingerprint
+from log_gardener.core.grouping.normalize import normalize_entry
+from log_gardener.core.judging.rules import IssuePolicy, RulesConfig
+from log_gardener.core.shared.marker import issue_marker, parse_issue_marker
 from log_gardener.model import GROUPING_VERSION, LogRecord
 from tests.fakes.github import FakeGitHub
 from tests.test_gardening_runs import (
@@ -188,7 +188,7 @@ def test_old_problems_not_seen_at_the_upgrade_keep_their_mapping(fake: FakeGitHu
 
 
 def test_state_of_a_previous_version_is_kept_as_legacy_and_an_unknown_one_dropped() -> None:
-    from log_gardener.core.state import parse_state, state_to_json
+    from log_gardener.core.shared.state import parse_state, state_to_json
 
     fp = message_fingerprint(DB, "", TARGET, "v1")
     document = {

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.infra import SIGNAL_HINTS
-from log_gardener.core.ingest import Ingestor
-from log_gardener.core.normalize import glance_below, normalize_entry
-from log_gardener.core.rules import default_config
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.infra import SIGNAL_HINTS
+from log_gardener.core.grouping.ingest import Ingestor
+from log_gardener.core.grouping.normalize import glance_below, normalize_entry
+from log_gardener.core.judging.rules import default_config
 from log_gardener.model import LogRecord, MalformedEntry, Severity, Window
 
 START = datetime(2024, 5, 1, 12, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.ingest import IngestCounts, Ingestor
-from log_gardener.core.rules import default_config
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.ingest import IngestCounts, Ingestor
+from log_gardener.core.judging.rules import default_config
 from log_gardener.model import Severity, Window
 
 START = datetime(2025, 9, 15, 13, 0, tzinfo=UTC)

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from log_gardener.core.issue_render import (
+from log_gardener.core.judging.lifecycle import Spike
+from log_gardener.core.judging.rules import IssuePolicy
+from log_gardener.core.planning.plan import Changes, DashboardRow, RunLinks
+from log_gardener.core.publishing.issue_render import (
     BODY_BYTE_LIMIT,
     BODY_CHAR_LIMIT,
     TITLE_LIMIT,
-    Changes,
-    DashboardRow,
     change_comment,
     dashboard_body,
     duplicate_comment,
@@ -31,13 +32,10 @@ from log_gardener.core.issue_render import (
     silence_comment,
     trusted_prose,
 )
-from log_gardener.core.lifecycle import Spike
-from log_gardener.core.markdown import verify_document
-from log_gardener.core.marker import comment_run_id, parse_issue_marker, run_marker
-from log_gardener.core.plan import RunLinks
-from log_gardener.core.redact import RedactionPolicy, redact
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.sparkline import sparkline
+from log_gardener.core.publishing.markdown import verify_document
+from log_gardener.core.publishing.sparkline import sparkline
+from log_gardener.core.shared.marker import comment_run_id, parse_issue_marker, run_marker
+from log_gardener.core.shared.redact import RedactionPolicy, redact
 from log_gardener.model import (
     GROUPING_VERSION,
     ClusterStatus,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from log_gardener.core.lifecycle import (
+from log_gardener.core.judging.lifecycle import (
     MUTED_LABEL,
     Spike,
     assess,
@@ -15,8 +15,8 @@ from log_gardener.core.lifecycle import (
     record_run,
     silent_issues,
 )
-from log_gardener.core.rules import EscalationPolicy, IssuePolicy
-from log_gardener.core.state import GardenerState, RunCount
+from log_gardener.core.judging.rules import EscalationPolicy, IssuePolicy
+from log_gardener.core.shared.state import GardenerState, RunCount
 from log_gardener.model import ClusterStatus, IssueState, Priority
 from tests.planning_factory import T0, cluster, issue, judgement, known
 

@@ -21,18 +21,18 @@ from log_gardener.adapters.log_analytics import LogAnalyticsSource
 from log_gardener.cli import main
 from log_gardener.config.inputs import options_from_action_env
 from log_gardener.config.rules_file import load_rules, load_rules_file
-from log_gardener.core import log_analytics as la
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.ingest import IngestCounts, Ingestor
-from log_gardener.core.platform import Role
-from log_gardener.core.problems import (
+from log_gardener.core.grouping import log_analytics as la
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.ingest import IngestCounts, Ingestor
+from log_gardener.core.grouping.platform import Role
+from log_gardener.core.grouping.problems import (
     Observer,
     ProblemSet,
     find_problems,
     specificity,
     template_roles,
 )
-from log_gardener.core.rules import RulesConfig, Target, judge
+from log_gardener.core.judging.rules import RulesConfig, Target, judge
 from log_gardener.errors import ConfigError, SourceError
 from log_gardener.model import ClusterSummary, Severity, Window
 from tests.fakes.bigquery import FakeBigQuery

@@ -6,8 +6,7 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from log_gardener.core import marker
-from log_gardener.core.markdown import (
+from log_gardener.core.publishing.markdown import (
     UnsafeDocumentError,
     code_block,
     code_span,
@@ -17,6 +16,7 @@ from log_gardener.core.markdown import (
     verify_document,
     visible,
 )
+from log_gardener.core.shared import marker
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 

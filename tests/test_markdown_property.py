@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from log_gardener.core import marker
-from log_gardener.core.markdown import (
+from log_gardener.core.publishing.markdown import (
     code_block,
     code_span,
     code_text,
@@ -16,6 +15,7 @@ from log_gardener.core.markdown import (
     plain_title,
     verify_document,
 )
+from log_gardener.core.shared import marker
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 

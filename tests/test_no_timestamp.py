@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from log_gardener.core.normalize import normalize_entry
+from log_gardener.core.grouping.normalize import normalize_entry
 from log_gardener.model import LogRecord, MalformedEntry
 from tests.exposure import publish_through_action
 

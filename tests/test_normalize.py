@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from log_gardener.core.normalize import (
+from log_gardener.core.grouping.normalize import (
     DUMP_LIMIT,
     MESSAGE_LIMIT,
     bounded_dump,

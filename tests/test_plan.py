@@ -6,12 +6,18 @@ from datetime import timedelta
 
 import pytest
 
-from log_gardener.core.lifecycle import MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL, assess
-from log_gardener.core.marker import comment_run_id, is_dashboard, parse_issue_marker, run_marker
-from log_gardener.core.plan import Plan, PlanInput, RunLinks, plan_issues
-from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import CommentMode, IssuePolicy
-from log_gardener.core.state import GardenerState
+from log_gardener.core.judging.lifecycle import MUTED_LABEL, RESOLVED_BY_SILENCE_LABEL, assess
+from log_gardener.core.judging.rules import CommentMode, IssuePolicy
+from log_gardener.core.planning.plan import Plan, PlanInput, RunLinks, plan_issues
+from log_gardener.core.publishing import issue_render
+from log_gardener.core.shared.marker import (
+    comment_run_id,
+    is_dashboard,
+    parse_issue_marker,
+    run_marker,
+)
+from log_gardener.core.shared.redact import RedactionPolicy
+from log_gardener.core.shared.state import GardenerState
 from log_gardener.model import ClusterStatus, IssueState, OperationKind, Priority
 from tests.planning_factory import T0, Garden, cluster, issue, judgement, kinds, known
 
@@ -100,9 +106,25 @@ def test_plans_are_deterministic() -> None:
     existing = garden.repo.listing()
     judged = assess(_pairs(), existing, garden.state, garden.policy, T0 + HOUR)
     links = RunLinks(run_id="r2")
-    inp = PlanInput(judged, existing, garden.state, IssuePolicy(), RedactionPolicy(), T0, links)
+    inp = PlanInput(
+        judged,
+        existing,
+        garden.state,
+        IssuePolicy(),
+        RedactionPolicy(),
+        T0,
+        links,
+        texts=issue_render,
+    )
     reversed_inp = PlanInput(
-        list(reversed(judged)), existing, garden.state, IssuePolicy(), RedactionPolicy(), T0, links
+        list(reversed(judged)),
+        existing,
+        garden.state,
+        IssuePolicy(),
+        RedactionPolicy(),
+        T0,
+        links,
+        texts=issue_render,
     )
     assert plan_issues(inp) == plan_issues(inp) == plan_issues(reversed_inp)
 
@@ -319,7 +341,14 @@ def test_issue_for_maps_every_known_issue() -> None:
     judged = assess(_pairs(), existing, GardenerState(), IssuePolicy(), T0)
     plan: Plan = plan_issues(
         PlanInput(
-            judged, existing, GardenerState(), IssuePolicy(), RedactionPolicy(), T0, RunLinks("r")
+            judged,
+            existing,
+            GardenerState(),
+            IssuePolicy(),
+            RedactionPolicy(),
+            T0,
+            RunLinks("r"),
+            texts=issue_render,
         )
     )
     assert plan.issue_for == {FP_A: 1, FP_B: 2}
@@ -345,7 +374,16 @@ def test_order_labels_then_problems_by_priority_and_count_then_cleanup_then_dash
     ]
     judged = assess(pairs, existing, state, IssuePolicy(), T0)
     plan = plan_issues(
-        PlanInput(judged, existing, state, IssuePolicy(), RedactionPolicy(), T0, RunLinks("r9"))
+        PlanInput(
+            judged,
+            existing,
+            state,
+            IssuePolicy(),
+            RedactionPolicy(),
+            T0,
+            RunLinks("r9"),
+            texts=issue_render,
+        )
     )
     assert kinds(plan) == [
         ("create-issue", None),  # P0 first

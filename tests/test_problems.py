@@ -17,17 +17,16 @@ from typing import Any
 
 import pytest
 
-from log_gardener.core.fingerprint import custom_fingerprint
-from log_gardener.core.marker import issue_marker
-from log_gardener.core.platform import Role
-from log_gardener.core.problems import (
+from log_gardener.core.grouping.fingerprint import custom_fingerprint
+from log_gardener.core.grouping.platform import Role
+from log_gardener.core.grouping.problems import (
     FOLDED_LABEL,
     Observation,
     PriorProblem,
     ProblemSet,
     find_problems,
 )
-from log_gardener.core.rules import (
+from log_gardener.core.judging.rules import (
     IssuePolicy,
     Match,
     ProblemLink,
@@ -35,6 +34,7 @@ from log_gardener.core.rules import (
     RulesConfig,
     TemplateSelector,
 )
+from log_gardener.core.shared.marker import issue_marker
 from log_gardener.model import GROUPING_VERSION, OperationResult
 from log_gardener.pipeline import RunOutcome
 from tests.fakes.github import FakeGitHub

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from log_gardener.core.issue_render import issue_title
-from log_gardener.core.redact import RedactionPolicy, find_spans, redact
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.secret_formats import KEYWORD_PROVIDERS, PROVIDER_FORMATS
+from log_gardener.core.judging.rules import IssuePolicy
+from log_gardener.core.publishing.issue_render import issue_title
+from log_gardener.core.shared.redact import RedactionPolicy, find_spans, redact
+from log_gardener.core.shared.secret_formats import KEYWORD_PROVIDERS, PROVIDER_FORMATS
 from log_gardener.model import JudgedCluster
 from tests.planning_factory import cluster, judgement
 from tests.provider_secrets import BARE_CONTEXTS, KEYWORD_SAMPLES, NAMED_CONTEXTS, SHAPE_SAMPLES

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from log_gardener.core.redact import (
+from log_gardener.core.shared.redact import (
     DEFAULT_POLICY,
     ExtraPattern,
     RedactionPolicy,

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from log_gardener.apply import ISSUE_HALTED
-from log_gardener.core.marker import comment_run_id, is_dashboard, parse_issue_marker
-from log_gardener.core.rules import IssuePolicy, Match, Rule, RulesConfig
+from log_gardener.core.judging.rules import IssuePolicy, Match, Rule, RulesConfig
+from log_gardener.core.shared.marker import comment_run_id, is_dashboard, parse_issue_marker
 from log_gardener.errors import Cancelled
 from log_gardener.model import ExistingIssue, JournalEntry, Operation, OperationResult
 from log_gardener.pipeline import RunOutcome

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from log_gardener.config.rules_file import load_rules
-from log_gardener.core.rules import (
+from log_gardener.core.judging.rules import (
     Match,
     Rule,
     RulesConfig,

@@ -15,8 +15,7 @@ from log_gardener.config.rules_file import (
     load_rules_file,
     validate_config_file,
 )
-from log_gardener.core.redact import ExtraPattern, RedactionPolicy
-from log_gardener.core.rules import (
+from log_gardener.core.judging.rules import (
     DEFAULT_SEVERITY_PRIORITIES,
     CommentMode,
     EscalationPolicy,
@@ -26,6 +25,7 @@ from log_gardener.core.rules import (
     RulesConfig,
     Target,
 )
+from log_gardener.core.shared.redact import ExtraPattern, RedactionPolicy
 from log_gardener.errors import ConfigError
 from log_gardener.model import Priority, Severity
 

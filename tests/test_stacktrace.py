@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from log_gardener.core.stacktrace import Language, ParsedTrace, parse_stack_trace, python_module
+from log_gardener.core.grouping.stacktrace import (
+    Language,
+    ParsedTrace,
+    parse_stack_trace,
+    python_module,
+)
 from log_gardener.model import StackFrame
 
 PYTHON_CHAINED = """\

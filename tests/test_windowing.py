@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from log_gardener.core.rules import Target
-from log_gardener.core.windowing import (
+from log_gardener.core.judging.rules import Target
+from log_gardener.core.judging.windowing import (
     OverlapLedger,
     build_filter,
     canonical_timestamp,

@@ -35,12 +35,12 @@ from log_gardener.config.inputs import (
 )
 from log_gardener.config.options import RunOptions
 from log_gardener.config.rules_file import load_rules_file, validate_config_file
-from log_gardener.core.log_analytics import parse_bytes, parse_linked_dataset
-from log_gardener.core.normalize import parse_timestamp
-from log_gardener.core.plan import RunLinks
-from log_gardener.core.rules import RulesConfig, Target, default_config
-from log_gardener.core.state import parse_state
-from log_gardener.core.windowing import parse_rfc3339, plan_window
+from log_gardener.core.grouping.log_analytics import parse_bytes, parse_linked_dataset
+from log_gardener.core.grouping.normalize import parse_timestamp
+from log_gardener.core.judging.rules import RulesConfig, Target, default_config
+from log_gardener.core.judging.windowing import parse_rfc3339, plan_window
+from log_gardener.core.planning.plan import RunLinks
+from log_gardener.core.shared.state import parse_state
 from log_gardener.errors import (
     EXIT_KNOWN_ERROR,
     EXIT_OK,
@@ -488,7 +488,7 @@ def log_analytics_source(
     out: RunnerOutput,
 ) -> EntrySource:
     from log_gardener.adapters.log_analytics import LogAnalyticsSource
-    from log_gardener.core.log_analytics import DEFAULT_MAX_BYTES_BILLED
+    from log_gardener.core.grouping.log_analytics import DEFAULT_MAX_BYTES_BILLED
 
     dataset = options.linked_dataset or target.linked_dataset  # checked by source_kind
     cap = options.max_bytes_billed or target.max_bytes_billed or DEFAULT_MAX_BYTES_BILLED

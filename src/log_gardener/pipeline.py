@@ -17,15 +17,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from log_gardener.apply import apply_plan
-from log_gardener.core.cluster import Clusterer
-from log_gardener.core.infra import InfraSummary, InfraTracker
-from log_gardener.core.ingest import IngestCounts, Ingestor
-from log_gardener.core.issue_render import issue_title
-from log_gardener.core.lifecycle import MUTED_LABEL, assess, record_run, remember
-from log_gardener.core.markdown import code_text
-from log_gardener.core.plan import PlanInput, RunLinks, plan_issues
-from log_gardener.core.platform import Role
-from log_gardener.core.problems import (
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.infra import InfraSummary, InfraTracker
+from log_gardener.core.grouping.ingest import IngestCounts, Ingestor
+from log_gardener.core.grouping.platform import Role
+from log_gardener.core.grouping.problems import (
     Fold,
     Healthy,
     LinkRule,
@@ -41,8 +37,14 @@ from log_gardener.core.problems import (
     specificity,
     template_roles,
 )
-from log_gardener.core.redact import RedactionPolicy, redact
-from log_gardener.core.render import (
+from log_gardener.core.judging.lifecycle import MUTED_LABEL, assess, record_run, remember
+from log_gardener.core.judging.rules import RulesConfig, judge, selects
+from log_gardener.core.judging.windowing import OverlapLedger, cursor_after, parse_rfc3339
+from log_gardener.core.planning.plan import PlanInput, RunLinks, plan_issues
+from log_gardener.core.publishing import issue_render
+from log_gardener.core.publishing.issue_render import issue_title
+from log_gardener.core.publishing.markdown import code_text
+from log_gardener.core.publishing.render import (
     IssueLink,
     WorklogInput,
     order_clusters,
@@ -51,8 +53,8 @@ from log_gardener.core.render import (
     render_worklog,
     report_document,
 )
-from log_gardener.core.rules import RulesConfig, judge, selects
-from log_gardener.core.state import (
+from log_gardener.core.shared.redact import RedactionPolicy, redact
+from log_gardener.core.shared.state import (
     HEALTHY_RUNS_LIMIT,
     PENDING_CREATES_LIMIT,
     GardenerState,
@@ -63,7 +65,6 @@ from log_gardener.core.state import (
     published,
     state_to_json,
 )
-from log_gardener.core.windowing import OverlapLedger, cursor_after, parse_rfc3339
 from log_gardener.errors import Cancelled, GardenerError, GitHubError
 from log_gardener.model import (
     ClusterStatus,
@@ -476,6 +477,7 @@ def _plan_and_apply(
             links=settings.links,
             problems=gathered.views,
             folds=tuple(gathered.folds),
+            texts=issue_render,
         )
     )
     gathered.notes.extend(plan.notes)

@@ -32,9 +32,9 @@ from typing import TextIO
 
 from log_gardener import jsonio
 from log_gardener.adapters.file_source import FileSource
-from log_gardener.core.ingest import Grouping, Ingestor, prepare
-from log_gardener.core.normalize import Glance, normalize_entry
-from log_gardener.core.rules import RulesConfig
+from log_gardener.core.grouping.ingest import Grouping, Ingestor, prepare
+from log_gardener.core.grouping.normalize import Glance, normalize_entry
+from log_gardener.core.judging.rules import RulesConfig
 from log_gardener.model import ClusterSummary, LogRecord, MalformedEntry, Severity, Window
 from log_gardener.ports import FetchReport
 

@@ -35,8 +35,8 @@ import google.auth.credentials
 import requests
 from google.cloud.logging_v2.client import Client
 
-from log_gardener.core.rules import Target
-from log_gardener.core.windowing import build_filter, format_rfc3339, parse_rfc3339
+from log_gardener.core.judging.rules import Target
+from log_gardener.core.judging.windowing import build_filter, format_rfc3339, parse_rfc3339
 from log_gardener.errors import AuthError, GardenerError, SourceError, quote_value
 from log_gardener.model import MalformedEntry, Window
 from log_gardener.ports import FetchReport

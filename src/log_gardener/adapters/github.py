@@ -42,7 +42,7 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from log_gardener.apply import ALREADY_CURRENT, ALREADY_POSTED, LABEL_EXISTS
-from log_gardener.core import marker
+from log_gardener.core.shared import marker
 from log_gardener.errors import CreateUnconfirmed, GitHubError, quote_value
 from log_gardener.model import (
     ExistingIssue,

@@ -27,8 +27,8 @@ import requests
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
-from log_gardener.core import log_analytics as la
-from log_gardener.core.rules import Target
+from log_gardener.core.grouping import log_analytics as la
+from log_gardener.core.judging.rules import Target
 from log_gardener.errors import AuthError, GardenerError, SourceError, quote_value
 from log_gardener.model import MalformedEntry, Window
 from log_gardener.ports import FetchReport

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from log_gardener.config.options import RunOptions
-from log_gardener.core.log_analytics import parse_bytes, parse_linked_dataset
+from log_gardener.core.grouping.log_analytics import parse_bytes, parse_linked_dataset
 from log_gardener.errors import ConfigError, UsageError, quote_value
 from log_gardener.model import Severity
 

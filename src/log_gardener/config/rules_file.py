@@ -26,8 +26,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from log_gardener.core.redact import ExtraPattern, RedactionPolicy
-from log_gardener.core.rules import (
+from log_gardener.core.judging.rules import (
     DEFAULT_SEVERITY_PRIORITIES,
     GROUP_KEY_FIELDS,
     CommentMode,
@@ -41,6 +40,7 @@ from log_gardener.core.rules import (
     Target,
     TemplateSelector,
 )
+from log_gardener.core.shared.redact import ExtraPattern, RedactionPolicy
 from log_gardener.errors import ConfigError, quote_value
 from log_gardener.model import Priority, Severity
 

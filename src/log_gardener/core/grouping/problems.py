@@ -36,9 +36,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from log_gardener.core.marker import parse_members
-from log_gardener.core.platform import CATALOGUE_VERSION, Role, role_of
-from log_gardener.core.state import KnownCluster, KnownProblem
+from log_gardener.core.grouping.platform import CATALOGUE_VERSION, Role, role_of
+from log_gardener.core.shared.marker import parse_members
+from log_gardener.core.shared.state import KnownCluster, KnownProblem
 from log_gardener.model import (
     ClusterSummary,
     ExistingIssue,

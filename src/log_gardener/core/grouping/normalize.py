@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from log_gardener.core.infra import SIGNAL_HINTS
-from log_gardener.core.stacktrace import ParsedTrace, looks_like_trace, parse_stack_trace
+from log_gardener.core.grouping.infra import SIGNAL_HINTS
+from log_gardener.core.grouping.stacktrace import ParsedTrace, looks_like_trace, parse_stack_trace
 from log_gardener.model import HttpInfo, LogRecord, MalformedEntry, Severity, StackFrame
 
 MESSAGE_LIMIT = 2048  # characters of the one-line message

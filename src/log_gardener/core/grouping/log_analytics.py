@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from log_gardener.core.rules import Target
+from log_gardener.core.judging.rules import Target
 from log_gardener.errors import ConfigError, quote_value
 from log_gardener.model import Severity, Window
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from log_gardener.core.rules import EscalationPolicy, IssuePolicy
-from log_gardener.core.state import HISTORY_LIMIT, GardenerState, KnownCluster, RunCount
+from log_gardener.core.judging.rules import EscalationPolicy, IssuePolicy
+from log_gardener.core.shared.state import HISTORY_LIMIT, GardenerState, KnownCluster, RunCount
 from log_gardener.model import (
     ClusterStatus,
     ClusterSummary,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from log_gardener.core.redact import DEFAULT_POLICY, RedactionPolicy
+from log_gardener.core.shared.redact import DEFAULT_POLICY, RedactionPolicy
 from log_gardener.model import ClusterSummary, Judgement, LogRecord, Priority, Severity
 
 DEFAULT_SEVERITY_PRIORITIES: Mapping[Severity, Priority] = {

@@ -4,7 +4,7 @@ OWNER: planning helper.  Contract (used by ``pipeline``):
 
     judged = assess(clusters_with_judgement, existing, state, policy, now,  # core.lifecycle
                     run_id=links.run_id)                                    # statuses, escalation
-    plan = plan_issues(PlanInput(...))                                      # operations
+    plan = plan_issues(PlanInput(..., texts=issue_render))                  # operations
 
 Conventions for ``apply`` (the GitHub adapter's semantics): UPDATE_ISSUE and REOPEN carry the
 full title, body and labels (a regression is a COMMENT, then one REOPEN that also edits: the
@@ -16,6 +16,9 @@ id, same window, same state) finds the comment and skips it; closes only add ``l
 and ``labels[0]``; the dashboard is a CREATE_ISSUE / UPDATE_ISSUE with ``fingerprint=""``
 whose body starts with the dashboard marker.  The same input gives the same plan.
 
+The planner decides each operation (kind, reason, data); ``texts`` (``IssueTexts``, implemented
+by ``core.publishing.issue_render``) words it, so this module never imports publishing.
+
 Budgets are NOT applied here: ``apply.apply_plan`` is the one place that enforces
 ``max_operations`` / ``max_new_issues``, dry run and the journal.  Operations come in the order
 they should be applied (labels first, then the most urgent problems first).
@@ -26,21 +29,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from log_gardener.core import issue_render as render
-from log_gardener.core.lifecycle import (
+from log_gardener.core.grouping.problems import FOLDED_LABEL, Fold, ProblemView
+from log_gardener.core.judging.lifecycle import (
     MUTED_LABEL,
     RESOLVED_BY_SILENCE_LABEL,
+    Spike,
     detect_spike,
     duplicate_issues,
     issue_index,
     silent_issues,
 )
-from log_gardener.core.marker import comment_run_id
-from log_gardener.core.problems import FOLDED_LABEL, Fold, ProblemView
-from log_gardener.core.redact import RedactionPolicy
-from log_gardener.core.rules import CommentMode, IssuePolicy
-from log_gardener.core.state import GardenerState, KnownCluster
+from log_gardener.core.judging.rules import CommentMode, IssuePolicy
+from log_gardener.core.shared.marker import comment_run_id
+from log_gardener.core.shared.redact import RedactionPolicy
+from log_gardener.core.shared.state import GardenerState, KnownCluster
 from log_gardener.model import (
     ClusterStatus,
     ExistingIssue,
@@ -65,6 +69,79 @@ class RunLinks:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """What happened to a problem that a person should notice (the reasons for a comment)."""
+
+    regression: bool = False
+    raised_from: Priority | None = None  # the priority last published, when now more urgent
+    new_revisions: tuple[str, ...] = ()
+    spike: Spike | None = None
+    every_run: bool = False  # comment mode every-run: a comment even when nothing changed
+
+    @property
+    def notable(self) -> bool:
+        return bool(self.regression or self.raised_from is not None or self.new_revisions)
+
+    @property
+    def any(self) -> bool:
+        return self.notable or self.spike is not None or self.every_run
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    priority: Priority
+    status: ClusterStatus
+    title: str  # plain text (an issue title), escaped at render time
+    count: int  # events in this run (0 when not seen)
+    history: tuple[int, ...]  # counts per run, oldest first, this run last
+    last_seen: datetime | None
+    issue_number: int | None  # None while the issue is being created in this run
+
+
+def history_counts(known: KnownCluster | None, run_id: str, count: int) -> list[int]:
+    """Counts per run, oldest first, with this run last (a replay does not count twice)."""
+    earlier = [] if known is None else [h.count for h in known.history if h.run_id != run_id]
+    return [*earlier, count]
+
+
+class IssueTexts(Protocol):
+    """The words the planner asks for.  ``core.publishing.issue_render`` implements it (the
+    pipeline passes that module), so the planner decides and publishing writes, and planning
+    never imports publishing."""
+
+    DASHBOARD_TITLE: str
+
+    def issue_title(
+        self, policy: IssuePolicy, judged: JudgedCluster, redaction: RedactionPolicy | None = None
+    ) -> str: ...
+
+    def issue_body(
+        self,
+        judged: JudgedCluster,
+        known: KnownCluster | None,
+        links: RunLinks,
+        redaction: RedactionPolicy,
+        problem: ProblemView | None = None,
+    ) -> str: ...
+
+    def change_comment(
+        self, judged: JudgedCluster, changes: Changes, links: RunLinks, redaction: RedactionPolicy
+    ) -> str: ...
+
+    def silence_comment(self, last_seen: datetime | None, days: int, links: RunLinks) -> str: ...
+
+    def folded_comment(self, into: int | None, title: str, links: RunLinks) -> str: ...
+
+    def duplicate_comment(self, keep_number: int, links: RunLinks) -> str: ...
+
+    def problem_text(self, policy: IssuePolicy, title: str) -> str: ...
+
+    def dashboard_body(
+        self, rows: Sequence[DashboardRow], links: RunLinks, now: datetime
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
 class PlanInput:
     judged: Sequence[JudgedCluster]
     existing: Sequence[ExistingIssue]
@@ -75,6 +152,7 @@ class PlanInput:
     links: RunLinks
     problems: Mapping[str, ProblemView] = field(default_factory=dict)  # id -> members, why
     folds: Sequence[Fold] = ()  # template issues now symptoms of another problem
+    texts: IssueTexts = field(kw_only=True)  # core.publishing.issue_render
 
 
 @dataclass(frozen=True)
@@ -208,10 +286,10 @@ class _Planner:
 
     def title_body(self, judged: JudgedCluster) -> tuple[str, str]:
         inp = self.inp
-        title = render.issue_title(inp.policy, judged, inp.redaction)
+        title = inp.texts.issue_title(inp.policy, judged, inp.redaction)
         fp = judged.cluster.fingerprint
         view = inp.problems.get(fp)
-        body = render.issue_body(
+        body = inp.texts.issue_body(
             judged,
             self.known(fp),
             inp.links,
@@ -274,7 +352,9 @@ class _Planner:
         fp = judged.cluster.fingerprint
         changes = self.changes(judged, issue)
         if self.wants_comment(changes):
-            text = render.change_comment(judged, changes, self.inp.links, self.inp.redaction)
+            text = self.inp.texts.change_comment(
+                judged, changes, self.inp.links, self.inp.redaction
+            )
             self.comment(issue, text, _change_reason(changes), fp)
         self.ops.append(
             Operation(
@@ -299,7 +379,7 @@ class _Planner:
             judged, issue, "seen again after it was closed as completed", OperationKind.REOPEN
         )
 
-    def changes(self, judged: JudgedCluster, issue: ExistingIssue) -> render.Changes:
+    def changes(self, judged: JudgedCluster, issue: ExistingIssue) -> Changes:
         known = self.known(judged.cluster.fingerprint)
         published = _published_priority(issue, known)
         priority = judged.judgement.priority
@@ -308,7 +388,7 @@ class _Planner:
         )
         reported = () if known is None else known.revisions
         new_revisions = tuple(r for r in judged.cluster.revisions if r and r not in reported)
-        return render.Changes(
+        return Changes(
             regression=judged.status is ClusterStatus.REGRESSION,
             raised_from=published if published is not None and priority < published else None,
             # Without a record of what was reported (state lost) every revision would look new.
@@ -317,7 +397,7 @@ class _Planner:
             every_run=self.inp.policy.comment is CommentMode.EVERY_RUN,
         )
 
-    def wants_comment(self, changes: render.Changes) -> bool:
+    def wants_comment(self, changes: Changes) -> bool:
         mode = self.inp.policy.comment
         if mode is CommentMode.NEVER:
             return False
@@ -334,7 +414,7 @@ class _Planner:
         known = self.known(issue.fingerprint)
         days = inp.policy.auto_resolve_days
         last_seen = None if known is None else known.last_seen
-        body = render.silence_comment(last_seen, days, inp.links)
+        body = inp.texts.silence_comment(last_seen, days, inp.links)
         self.ops.append(
             Operation(
                 kind=OperationKind.CLOSE_COMPLETED,
@@ -351,7 +431,9 @@ class _Planner:
     def folded(self, item: Fold, into: ExistingIssue | None, title: str) -> None:
         """One CLOSE_FOLDED: a comment naming the problem's issue, closed as not planned with
         the folded label.  Never reopened for this: its template now feeds the problem."""
-        body = render.folded_comment(None if into is None else into.number, title, self.inp.links)
+        body = self.inp.texts.folded_comment(
+            None if into is None else into.number, title, self.inp.links
+        )
         self.ops.append(
             Operation(
                 kind=OperationKind.CLOSE_FOLDED,
@@ -371,7 +453,7 @@ class _Planner:
 
     def duplicate(self, keep: ExistingIssue, close: ExistingIssue) -> None:
         """One CLOSE_DUPLICATE whose comment links the issue that is kept."""
-        body = render.duplicate_comment(keep.number, self.inp.links)
+        body = self.inp.texts.duplicate_comment(keep.number, self.inp.links)
         self.ops.append(
             Operation(
                 kind=OperationKind.CLOSE_DUPLICATE,
@@ -393,7 +475,7 @@ def _published_priority(issue: ExistingIssue, known: KnownCluster | None) -> Pri
     return None if known is None else known.priority
 
 
-def _change_reason(changes: render.Changes) -> str:
+def _change_reason(changes: Changes) -> str:
     parts = [
         name
         for name, present in (
@@ -423,7 +505,7 @@ def plan_issues(inp: PlanInput) -> Plan:
     for keep, close in duplicates:
         planner.duplicate(keep, close)
     titles = {
-        j.cluster.fingerprint: render.issue_title(inp.policy, j, inp.redaction) for j in judged
+        j.cluster.fingerprint: inp.texts.issue_title(inp.policy, j, inp.redaction) for j in judged
     }
     closing = {c.number for _, c in duplicates}
     for fold_item in inp.folds:
@@ -469,33 +551,31 @@ def _pending_creates(inp: PlanInput, handled: set[str]) -> list[Operation]:
 # --- the dashboard ---------------------------------------------------------------------
 
 
-def _seen_row(
-    inp: PlanInput, judged: JudgedCluster, issue: ExistingIssue | None
-) -> render.DashboardRow:
+def _seen_row(inp: PlanInput, judged: JudgedCluster, issue: ExistingIssue | None) -> DashboardRow:
     fp = judged.cluster.fingerprint
     known = inp.state.clusters.get(fp)
-    return render.DashboardRow(
+    return DashboardRow(
         priority=judged.judgement.priority,
         status=judged.status,
-        title=render.problem_text(
-            inp.policy, render.issue_title(inp.policy, judged, inp.redaction)
+        title=inp.texts.problem_text(
+            inp.policy, inp.texts.issue_title(inp.policy, judged, inp.redaction)
         ),
         count=judged.cluster.count,
-        history=tuple(render.history_counts(known, inp.links.run_id, judged.cluster.count)),
+        history=tuple(history_counts(known, inp.links.run_id, judged.cluster.count)),
         last_seen=judged.cluster.last_seen,
         issue_number=None if issue is None else issue.number,
     )
 
 
-def _unseen_row(inp: PlanInput, issue: ExistingIssue) -> render.DashboardRow:
+def _unseen_row(inp: PlanInput, issue: ExistingIssue) -> DashboardRow:
     known = inp.state.clusters.get(issue.fingerprint)
     priority = _published_priority(issue, known)
-    return render.DashboardRow(
+    return DashboardRow(
         priority=Priority.P4 if priority is None else priority,
         status=ClusterStatus.ONGOING,
-        title=render.problem_text(inp.policy, issue.title),
+        title=inp.texts.problem_text(inp.policy, issue.title),
         count=0,
-        history=tuple(render.history_counts(known, inp.links.run_id, 0)),
+        history=tuple(history_counts(known, inp.links.run_id, 0)),
         last_seen=None if known is None else known.last_seen,
         issue_number=issue.number,
     )
@@ -514,7 +594,7 @@ def _dashboard_rows(
     index: Mapping[str, ExistingIssue],
     judged: Sequence[JudgedCluster],
     closing: set[int],
-) -> list[render.DashboardRow]:
+) -> list[DashboardRow]:
     rows = [
         _seen_row(inp, j, index.get(j.cluster.fingerprint))
         for j in judged
@@ -538,12 +618,14 @@ def _dashboard_op(
     judged: Sequence[JudgedCluster],
     closing: set[int],
 ) -> Operation:
-    body = render.dashboard_body(_dashboard_rows(inp, index, judged, closing), inp.links, inp.now)
+    body = inp.texts.dashboard_body(
+        _dashboard_rows(inp, index, judged, closing), inp.links, inp.now
+    )
     dashboards = sorted((i for i in inp.existing if i.is_dashboard), key=lambda i: i.number)
     if not dashboards:
         return Operation(
             kind=OperationKind.CREATE_ISSUE,
-            title=render.DASHBOARD_TITLE,
+            title=inp.texts.DASHBOARD_TITLE,
             body=body,
             labels=(inp.policy.label,),
             reason="dashboard issue",
@@ -551,7 +633,7 @@ def _dashboard_op(
     return Operation(
         kind=OperationKind.UPDATE_ISSUE,
         issue_number=dashboards[0].number,
-        title=render.DASHBOARD_TITLE,
+        title=inp.texts.DASHBOARD_TITLE,
         body=body,
         labels=_dedupe([inp.policy.label, *dashboards[0].labels]),
         reason="dashboard rewritten",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from log_gardener.core.secret_formats import (
+from log_gardener.core.shared.secret_formats import (
     KEYWORD_PROVIDERS,
     PROVIDER_FORMATS,
     Format,

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from log_gardener.core.cluster import Clusterer, message_template
-from log_gardener.core.infra import InfraTracker
-from log_gardener.core.log_analytics import WeightedEntry
-from log_gardener.core.normalize import Glance, glance_below, normalize_entry
-from log_gardener.core.platform import platform_key, platform_template
-from log_gardener.core.problems import Observer
-from log_gardener.core.rules import RulesConfig, custom_group_key
+from log_gardener.core.grouping.cluster import Clusterer, message_template
+from log_gardener.core.grouping.infra import InfraTracker
+from log_gardener.core.grouping.log_analytics import WeightedEntry
+from log_gardener.core.grouping.normalize import Glance, glance_below, normalize_entry
+from log_gardener.core.grouping.platform import platform_key, platform_template
+from log_gardener.core.grouping.problems import Observer
+from log_gardener.core.judging.rules import RulesConfig, custom_group_key
 from log_gardener.model import LogRecord, MalformedEntry, Severity, Window
 
 MALFORMED_EXAMPLES = 50  # malformed entries listed by line number in the worklog

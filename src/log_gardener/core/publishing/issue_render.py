@@ -12,29 +12,28 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from log_gardener.core.lifecycle import Spike
-from log_gardener.core.markdown import code_block, code_span, inline_text, plain_title
-from log_gardener.core.marker import dashboard_marker, issue_marker, members_marker, run_marker
-from log_gardener.core.normalize import sample_text
-from log_gardener.core.problems import ProblemView
-from log_gardener.core.redact import RedactionPolicy, redact
-from log_gardener.core.rules import IssuePolicy
-from log_gardener.core.sparkline import sparkline
-from log_gardener.core.state import KnownCluster
+from log_gardener.core.grouping.normalize import sample_text
+from log_gardener.core.grouping.problems import ProblemView
+from log_gardener.core.judging.lifecycle import Spike
+from log_gardener.core.judging.rules import IssuePolicy
+from log_gardener.core.planning.plan import Changes, DashboardRow, RunLinks, history_counts
+from log_gardener.core.publishing.markdown import code_block, code_span, inline_text, plain_title
+from log_gardener.core.publishing.sparkline import sparkline
+from log_gardener.core.shared.marker import (
+    dashboard_marker,
+    issue_marker,
+    members_marker,
+    run_marker,
+)
+from log_gardener.core.shared.redact import RedactionPolicy, redact
+from log_gardener.core.shared.state import KnownCluster
 from log_gardener.model import (
     GROUPING_VERSION,
-    ClusterStatus,
     JudgedCluster,
-    Priority,
     StackFrame,
 )
-
-if TYPE_CHECKING:  # plan imports this module; RunLinks is only needed for annotations
-    from log_gardener.core.plan import RunLinks
 
 TITLE_LIMIT = 256
 BODY_CHAR_LIMIT = 65_536
@@ -45,36 +44,6 @@ LIST_LIMIT = 10  # revisions, services shown in a body
 TEMPLATE_LIMIT = 2_000
 DASHBOARD_TITLE = "log-gardener dashboard"
 _PLACEHOLDERS = ("{status}", "{priority}", "{title}")
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What happened to a problem that a person should notice (the reasons for a comment)."""
-
-    regression: bool = False
-    raised_from: Priority | None = None  # the priority last published, when now more urgent
-    new_revisions: tuple[str, ...] = ()
-    spike: Spike | None = None
-    every_run: bool = False  # comment mode every-run: a comment even when nothing changed
-
-    @property
-    def notable(self) -> bool:
-        return bool(self.regression or self.raised_from is not None or self.new_revisions)
-
-    @property
-    def any(self) -> bool:
-        return self.notable or self.spike is not None or self.every_run
-
-
-@dataclass(frozen=True)
-class DashboardRow:
-    priority: Priority
-    status: ClusterStatus
-    title: str  # plain text (an issue title), escaped at render time
-    count: int  # events in this run (0 when not seen)
-    history: tuple[int, ...]  # counts per run, oldest first, this run last
-    last_seen: datetime | None
-    issue_number: int | None  # None while the issue is being created in this run
 
 
 # --- small formatting helpers ------------------------------------------------------------
@@ -343,12 +312,6 @@ def _links(judged: JudgedCluster, links: RunLinks) -> list[str]:
 
 def _runs(n: int) -> str:
     return "1 run" if n == 1 else f"{n} runs"
-
-
-def history_counts(known: KnownCluster | None, run_id: str, count: int) -> list[int]:
-    """Counts per run, oldest first, with this run last (a replay does not count twice)."""
-    earlier = [] if known is None else [h.count for h in known.history if h.run_id != run_id]
-    return [*earlier, count]
 
 
 def _history(

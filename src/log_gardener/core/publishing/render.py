@@ -15,15 +15,20 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from log_gardener.core.infra import InfraSummary
-from log_gardener.core.ingest import IngestCounts
-from log_gardener.core.issue_render import offset_text
-from log_gardener.core.markdown import UnsafeDocumentError, code_block, code_span, inline_text
-from log_gardener.core.normalize import sample_text
-from log_gardener.core.problems import ProblemView
-from log_gardener.core.redact import DEFAULT_POLICY, RedactionPolicy, redact
-from log_gardener.core.sparkline import sparkline
-from log_gardener.core.state import GardenerState
+from log_gardener.core.grouping.infra import InfraSummary
+from log_gardener.core.grouping.ingest import IngestCounts
+from log_gardener.core.grouping.normalize import sample_text
+from log_gardener.core.grouping.problems import ProblemView
+from log_gardener.core.publishing.issue_render import offset_text
+from log_gardener.core.publishing.markdown import (
+    UnsafeDocumentError,
+    code_block,
+    code_span,
+    inline_text,
+)
+from log_gardener.core.publishing.sparkline import sparkline
+from log_gardener.core.shared.redact import DEFAULT_POLICY, RedactionPolicy, redact
+from log_gardener.core.shared.state import GardenerState
 from log_gardener.model import (
     GROUPING_VERSION,
     JournalEntry,

@@ -33,9 +33,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from log_gardener.core import fingerprint
-from log_gardener.core.fingerprint import WILDCARD
-from log_gardener.core.state import KnownCluster
+from log_gardener.core.grouping import fingerprint
+from log_gardener.core.grouping.fingerprint import WILDCARD
+from log_gardener.core.shared.state import KnownCluster
 from log_gardener.model import (
     PREVIOUS_GROUPING_VERSIONS,
     ClusterSummary,

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from log_gardener.core import marker
+from log_gardener.core.shared import marker
 
 
 class UnsafeDocumentError(ValueError):

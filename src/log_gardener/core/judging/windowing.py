@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from log_gardener.core.rules import Target
+from log_gardener.core.judging.rules import Target
 from log_gardener.errors import ConfigError, quote_value
 from log_gardener.model import Severity, Window
 
