@@ -728,9 +728,10 @@ def print_outcome(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) -
         out.print(f"Report: {options.report_json}")
     if outcome.judged:
         worst = outcome.judged[0]
+        name = _problem_names(outcome).get(worst.cluster.fingerprint, "problem 1")
         out.print(
             f"Worst: {worst.judgement.priority.name}, {worst.cluster.count} events, "
-            f"fingerprint {worst.cluster.fingerprint}, {worst.status.value}."
+            f"{name}, {worst.status.value}."
         )
     _print_journal(outcome, options, out)
 
