@@ -145,6 +145,13 @@ def test_top_frames_without_in_app_frames_keeps_innermost() -> None:
         ("took 12 ms (0.012 s) to answer", "took <NUM> ms to answer"),
         ("POST /api/v1/chat/messages -> 502", "POST /api/v1/chat/messages -> 502"),
         ("queue holds 502 items", "queue holds <NUM> items"),
+        # dotted module and class names keep their digit-bearing parts
+        (
+            "Failed to run migrations: (psycopg2.OperationalError) timeout",
+            "Failed to run migrations: (psycopg2.OperationalError) timeout",
+        ),
+        ("raised urllib3.exceptions.MaxRetryError", "raised urllib3.exceptions.MaxRetryError"),
+        ("from 10.0.0.12 as 3f9a0c17e2b4d6a8.x", "from <IP> as <ID>"),
     ],
 )
 def test_digit_words_units_and_statuses(text: str, template: str) -> None:

@@ -195,6 +195,8 @@ def _classify(core: str, depth: int = 0) -> str:
         return core  # no digit: a word, a name; the similarity merge decides about it
     if len(core) <= 16 and core[:1].isalpha() and _DIGIT_WORD.fullmatch(core) is not None:
         return core  # a word with a digit that names a thing (SOCKS5, utf8, HTTP/1.1)
+    if "." in core and all(_is_name_part(part) for part in core.split(".")):
+        return core  # a dotted name: psycopg2.OperationalError, org.apache.log4j.Logger
     for separator in ("=", ":"):
         key, found, value = core.partition(separator)
         if found and value and _KEY.fullmatch(key) is not None:
@@ -208,6 +210,13 @@ def _classify(core: str, depth: int = 0) -> str:
     if len(core) >= 16 and _looks_base64(core):
         return "<B64>"
     return "<ID>"
+
+
+def _is_name_part(part: str) -> bool:
+    """A part of a dotted module, class or package name: a word, or a word with a digit."""
+    if not part[:1].isalpha():
+        return False
+    return not _has_digit(part) or (len(part) <= 16 and _DIGIT_WORD.fullmatch(part) is not None)
 
 
 def _looks_base64(core: str) -> bool:
