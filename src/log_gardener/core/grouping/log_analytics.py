@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from log_gardener.core.grouping.normalize import LOGGER_KEYS, MESSAGE_KEYS, TRACE_KEYS
 from log_gardener.core.judging.rules import Target
 from log_gardener.errors import ConfigError, quote_value
 from log_gardener.model import Severity, Window
@@ -175,17 +176,11 @@ def _json(path: str, column: str = "json_payload") -> str:
     return f"JSON_VALUE({column}, '$.{path}')"
 
 
-_MESSAGE_KEYS = ("message", "msg", "log", "error_message", "errorMessage")
+# The payload fields the group key reads: the pull path's (normalize), plus the nested and
+# function fields it reads by other means (exception objects, source locations).
+_MESSAGE_KEYS = MESSAGE_KEYS
 _TRACE_KEYS = (
-    "stack_trace",
-    "stackTrace",
-    "stacktrace",
-    "exception",
-    "traceback",
-    "exc_info",
-    "stack",
-    "err",
-    "error",
+    *TRACE_KEYS,
     "exc_type",
     "exception_type",
     "error.type",
@@ -196,7 +191,7 @@ _TRACE_KEYS = (
     "exception.stack",
     "context.name",
 )
-_LOGGER_KEYS = ("logger", "logger_name", "loggerName", "module", "funcName", "function")
+_LOGGER_KEYS = (*LOGGER_KEYS, "module", "funcName", "function")
 
 
 def grouping_sql(

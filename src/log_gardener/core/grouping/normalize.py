@@ -43,8 +43,8 @@ DUMP_STRING_LIMIT = 1024  # longer string values in a dump are replaced by a mar
 DUMP_DEPTH_LIMIT = 16  # deeper subtrees in a dump are replaced by a marker
 TRUNCATED = " [...]"
 
-_MESSAGE_KEYS = ("message", "msg", "log", "error_message", "errorMessage")
-_TRACE_KEYS = (
+MESSAGE_KEYS = ("message", "msg", "log", "error_message", "errorMessage")
+TRACE_KEYS = (
     "stack_trace",
     "stackTrace",
     "stacktrace",
@@ -55,7 +55,7 @@ _TRACE_KEYS = (
     "err",
     "error",
 )
-_LOGGER_KEYS = ("logger", "logger_name", "loggerName")
+LOGGER_KEYS = ("logger", "logger_name", "loggerName")
 _FUNCTION_KEYS = ("function", "funcName", "func", "method_name")
 _LINE_KEYS = ("lineno", "line", "lineNumber")
 _FILE_KEYS = ("pathname", "filename", "file")
@@ -445,7 +445,7 @@ def _json_payload(data: Mapping[str, object]) -> _Payload:
 
 
 def _json_message(data: Mapping[str, object]) -> str | None:
-    for key in _MESSAGE_KEYS:
+    for key in MESSAGE_KEYS:
         value = data.get(key)
         if value is None or value in ("", {}, []):
             continue
@@ -458,7 +458,7 @@ def _json_message(data: Mapping[str, object]) -> str | None:
 
 
 def _json_trace_text(data: Mapping[str, object]) -> str:
-    for key in _TRACE_KEYS:
+    for key in TRACE_KEYS:
         value = data.get(key)
         if isinstance(value, str):
             value = _unescaped(value)
@@ -505,7 +505,7 @@ def _json_location(payload: _Payload, data: Mapping[str, object]) -> None:
     labels = _mapping(data.get("labels"))
     context = _mapping(data.get("context"))
     payload.logger = (
-        _first_text(data, _LOGGER_KEYS)
+        _first_text(data, LOGGER_KEYS)
         or _text(context.get("name") or labels.get("logger") or labels.get("module"))
         or _first_text(data, ("module",))
     )
