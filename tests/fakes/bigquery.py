@@ -29,14 +29,12 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.server import Incoming, JsonApiHandler, LoopbackServer
 from tests.la_duckdb import connect, load, to_duckdb
 
 _DATASET_IN_SQL = re.compile(r"`([A-Za-z0-9-]+)\.([A-Za-z0-9_]+)\._AllLogs`")
@@ -322,34 +320,18 @@ def _cell(value: object, field: Mapping[str, Any]) -> dict[str, Any]:
     return {"v": str(value)}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonApiHandler):
     fake: FakeBigQuery
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def _serve(self, method: str) -> None:
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
-        body = json.loads(raw) if raw else None
-        status, answer = self.fake.handle(method, parts.path, query, headers, body)
-        self.fake.requests.append(Request(method, parts.path, query, body, status))
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    def serve(self, request: Incoming) -> None:
+        body = json.loads(request.raw) if request.raw else None
+        status, answer = self.fake.handle(
+            request.method, request.path, request.query, request.headers, body
+        )
+        self.fake.requests.append(
+            Request(request.method, request.path, request.query, body, status)
+        )
+        self.send_json(status, answer)
 
 
 FakeBigQuery.handler = _Handler

@@ -44,6 +44,7 @@ Token values are built at run time, so the repository holds nothing secret-shape
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import threading
@@ -51,13 +52,12 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import pytest
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.server import Incoming, JsonApiHandler, LoopbackServer
 
 PROJECT = "demo-project"
 PROJECT_NUMBER = "123456789012"
@@ -413,42 +413,18 @@ def _matches(entry: Mapping[str, Any], filter_: str) -> bool:
     return True
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonApiHandler):
     fake: FakeGcp
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def _serve(self, method: str) -> None:
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
-        body = _decode_body(raw, headers.get("content-type", ""))
-        reply, page = self.fake.handle(method, parts.path, query, headers, body)
-        record = Recorded(method, parts.path, query, headers, body, reply.status, page)
-        self._record(parts.path, record)
+    def serve(self, request: Incoming) -> None:
+        method, path, query, headers = request.method, request.path, request.query, request.headers
+        body = _decode_body(request.raw, headers.get("content-type", ""))
+        reply, page = self.fake.handle(method, path, query, headers, body)
+        self._record(path, Recorded(method, path, query, headers, body, reply.status, page))
         if reply.hang:
             time.sleep(reply.hang)
-        payload = json.dumps(reply.body).encode()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client timed out and left
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client left
+            self.send_json(reply.status, reply.body, reply.headers)
 
     def _record(self, path: str, record: Recorded) -> None:
         if path == "/oidc/token":

@@ -3,10 +3,14 @@ with the fake (``with Fake() as fake:``), its handler class bound to the fake's 
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
 
 
 class LoopbackServer:
@@ -45,3 +49,55 @@ class LoopbackServer:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One request as a fake reads it: path, first value of each query parameter, headers
+    with lower-case names, and the body as text."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    raw: str
+
+
+class JsonApiHandler(BaseHTTPRequestHandler):
+    """A quiet handler for the JSON APIs the Google fakes serve: GET and POST go to ``serve``
+    with the request read; ``send_json`` answers."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        self.serve(self._read("GET"))
+
+    def do_POST(self) -> None:
+        self.serve(self._read("POST"))
+
+    def serve(self, request: Incoming) -> None:
+        raise NotImplementedError
+
+    def _read(self, method: str) -> Incoming:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        return Incoming(
+            method=method,
+            path=parts.path,
+            query={k: v[0] for k, v in parse_qs(parts.query).items()},
+            headers={k.lower(): v for k, v in self.headers.items()},
+            raw=self.rfile.read(length).decode() if length else "",
+        )
+
+    def send_json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
