@@ -40,6 +40,7 @@ from log_gardener.core.grouping.normalize import parse_timestamp
 from log_gardener.core.judging.rules import RulesConfig, Target, default_config
 from log_gardener.core.judging.windowing import parse_rfc3339, plan_window
 from log_gardener.core.planning.plan import RunLinks
+from log_gardener.core.publishing import commonmark
 from log_gardener.core.shared.state import parse_state
 from log_gardener.errors import (
     EXIT_KNOWN_ERROR,
@@ -857,6 +858,7 @@ def main(
     stdout: TextIO | None = None,
 ) -> int:
     environment = os.environ if env is None else env
+    commonmark.use(environment.get("LOG_GARDENER_MARKDOWN", ""))  # markdown-it: no cmark-gfm
     out = RunnerOutput(stdout)
     try:
         args = build_parser().parse_args(argv)

@@ -1,8 +1,9 @@
 """The worklog (one markdown report per run), the job summary and the JSON report.  Pure.
 
 Every log-derived string goes through ``Published`` (redact, then neutralize into code) and is
-remembered, so that the finished document can be verified with markdown-it-py: no log text
-outside a code span or block.  Everything else in the documents is our own words and numbers.
+remembered, so that the finished document can be verified (``commonmark``: GitHub's parser):
+no log text outside a code span or block.  Everything else in the documents is our own words
+and numbers.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
 from log_gardener.core.grouping.infra import InfraSummary
 from log_gardener.core.grouping.ingest import IngestCounts
 from log_gardener.core.grouping.normalize import sample_text
 from log_gardener.core.grouping.problems import ProblemView
+from log_gardener.core.publishing import commonmark
 from log_gardener.core.publishing.issue_render import offset_text
 from log_gardener.core.publishing.markdown import (
     UnsafeDocumentError,
@@ -91,35 +90,14 @@ class Published:
         return code_block(cleaned, info)
 
 
-_MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
-
-
-def _exposed(document: str) -> list[str]:
-    """What GitHub renders as live text: everything but code, plus raw HTML and link targets."""
-    found: list[str] = []
-
-    def walk(tokens: Sequence[Token]) -> None:
-        for token in tokens:
-            if token.type in ("code_inline", "code_block", "fence"):
-                found.append("<code>")
-            elif token.children:
-                walk(token.children)
-            else:
-                found.append(f"{token.type}:{token.content}")
-                found.extend(f"{k}={v}" for k, v in sorted((token.attrs or {}).items()))
-
-    walk(_MARKDOWN.parse(document))
-    return found
-
-
 def verified(render: Callable[[Published], str], policy: RedactionPolicy) -> str:
     """Renders twice (log text, then stand-ins) and raises ``UnsafeDocumentError`` unless both
-    have the same text outside code and no raw HTML."""
+    render the same outside code (as GitHub's parser reads them) and hold no raw HTML."""
     document = render(Published(policy))
-    exposed = _exposed(document)
-    if any(item.startswith(("html_block:", "html_inline:")) for item in exposed):
+    seen = commonmark.reading(document)
+    if seen.raw_html:
         raise UnsafeDocumentError("raw HTML in a rendered document")
-    if exposed != _exposed(render(Published(policy, shadow=True))):
+    if seen != commonmark.reading(render(Published(policy, shadow=True))):
         raise UnsafeDocumentError("log-derived text outside a code span or block")
     return document
 

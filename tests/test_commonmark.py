@@ -1,0 +1,154 @@
+"""The documents' verification reads them with GitHub's parser (cmark-gfm, through cmarkgfm)
+where it is installed and with markdown-it-py where it is not: both readings refuse log text
+outside code and raw HTML, and give the same verdicts and the same documents."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from log_gardener import cli
+from log_gardener.core.publishing import commonmark
+from log_gardener.core.publishing.markdown import UnsafeDocumentError
+from log_gardener.core.publishing.render import Published, verified
+from log_gardener.core.shared.redact import DEFAULT_POLICY
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"
+RULES = ROOT / "examples" / "log-gardener.yml"
+BACKENDS = (commonmark.CMARK, commonmark.MARKDOWN_IT)
+
+# Log texts that change what GitHub renders when they are not in code.
+LIVE = [
+    "plain words",
+    "<b>bold</b>",
+    "<!-- hidden -->",
+    "<script>alert(1)</script>",
+    "[click](https://evil.example/x)",
+    "![img](https://evil.example/i.png)",
+    "[ref]: https://evil.example/ref",
+    "https://evil.example/autolink",
+    "www.evil.example",
+    "javascript:alert(1)",
+    "**strong** _em_ ~~gone~~",
+    "# heading",
+    "- item",
+    "> quote",
+    "| a | b |",
+    "`code` and more",
+    "\n\n```\nfence\n```\n",
+    "&lt;b&gt; &amp;",
+    "line\n\nbreak",
+    "y",
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    assert commonmark.use(request.param) == request.param
+    yield request.param
+    commonmark.use("")
+
+
+def test_cmark_gfm_is_used_where_installed() -> None:
+    assert commonmark.use("") == commonmark.CMARK
+
+
+@pytest.mark.parametrize("text", LIVE)
+def test_log_text_in_code_passes(backend: str, text: str) -> None:
+    def render(pub: Published) -> str:
+        return (
+            f"# Title\n\n| a | b |\n|---|---|\n| {pub.cell(text)} | 1 |\n\n- {pub.span(text)}\n\n"
+            + (pub.block(text) + "\n")
+        )
+
+    assert "Title" in verified(render, DEFAULT_POLICY)
+
+
+@pytest.mark.parametrize("text", LIVE)
+@pytest.mark.parametrize(
+    "layout",
+    [
+        lambda t: f"Problem: {t}\n",
+        lambda t: f"| a | b |\n|---|---|\n| {t} | 1 |\n",
+        lambda t: f"- item {t}\n",
+        lambda t: f"[link]({t})\n",
+        lambda t: f"![image]({t})\n",
+        lambda t: f'[link](https://example.com "{t}")\n',
+        lambda t: f"```{t}\ncode\n```\n",
+    ],
+)
+def test_log_text_outside_code_is_refused(
+    backend: str, text: str, layout: Callable[[str], str]
+) -> None:
+    def render(pub: Published) -> str:
+        return layout("x" if pub.shadow else text)
+
+    with pytest.raises(UnsafeDocumentError):
+        verified(render, DEFAULT_POLICY)
+
+
+@pytest.mark.parametrize("html", ["<br>", "<!-- ours -->", "<details>x</details>", "a <i>b</i>"])
+def test_raw_html_is_refused_even_in_our_words(backend: str, html: str) -> None:
+    with pytest.raises(UnsafeDocumentError, match="raw HTML"):
+        verified(lambda pub: f"Intro\n\n{html}\n", DEFAULT_POLICY)
+
+
+def test_code_contents_are_left_out_of_the_reading(backend: str) -> None:
+    one = commonmark.reading("a `one` b\n\n```text\nfirst <b>\n```\n")
+    two = commonmark.reading("a `two, longer` b\n\n```text\nsecond\n</code_block>\n```\n")
+    assert one == two
+    assert not one.raw_html
+    assert commonmark.reading("a `one` b\n") != commonmark.reading("a `one` c\n")
+
+
+def test_the_environment_selects_markdown_it() -> None:
+    try:
+        cli.main(["validate", str(RULES)], env={"LOG_GARDENER_MARKDOWN": "markdown-it"})
+        assert commonmark.backend() == commonmark.MARKDOWN_IT
+        cli.main(["validate", str(RULES)], env={})
+        assert commonmark.backend() == commonmark.CMARK
+    finally:
+        commonmark.use("")
+
+
+def test_both_parsers_give_the_same_documents(tmp_path: Path) -> None:
+    """LOG_GARDENER_MARKDOWN=markdown-it (the seam that stands for a missing wheel), fresh
+    processes, fixed clock: identical worklogs, index, state and report."""
+    script = (
+        "import sys, datetime as d\n"
+        "from log_gardener import cli\n"
+        "from log_gardener.core.publishing import commonmark\n"
+        "class C(d.datetime):\n"
+        "    @classmethod\n"
+        "    def now(cls, tz=None):\n"
+        "        return cls(2026, 1, 2, 3, 4, 5, tzinfo=d.UTC)\n"
+        "cli.datetime = C\n"
+        "code = cli.main(sys.argv[2:])\n"
+        "assert commonmark.backend() == sys.argv[1], commonmark.backend()\n"
+        "sys.exit(code)\n"
+    )
+    outputs = []
+    for backend in BACKENDS:
+        target = tmp_path / backend
+        env = {**os.environ, "LOG_GARDENER_MARKDOWN": backend}
+        args = ["--source", f"file:{DEMO}", "--config", str(RULES), "--workers", "1"]
+        args += ["--worklog-dir", "worklog", "--report-json", "r.json"]
+        target.mkdir()
+        subprocess.run(
+            [sys.executable, "-c", script, backend, "run", *args],
+            env=env,
+            cwd=target,
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(
+            {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+        )
+    assert len(outputs[0]) >= 3
+    assert outputs[0] == outputs[1]
