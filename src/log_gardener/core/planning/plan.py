@@ -249,6 +249,14 @@ class _Planner:
         self.index = issue_index(inp.existing)
         self.ops: list[Operation] = []
         self.notes: list[str] = []
+        self.titles: dict[str, str] = {}  # fingerprint -> issue title, rendered once
+
+    def title(self, judged: JudgedCluster) -> str:
+        fp = judged.cluster.fingerprint
+        if fp not in self.titles:
+            inp = self.inp
+            self.titles[fp] = inp.texts.issue_title(inp.policy, judged, inp.redaction)
+        return self.titles[fp]
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -286,7 +294,7 @@ class _Planner:
 
     def title_body(self, judged: JudgedCluster) -> tuple[str, str]:
         inp = self.inp
-        title = inp.texts.issue_title(inp.policy, judged, inp.redaction)
+        title = self.title(judged)
         fp = judged.cluster.fingerprint
         view = inp.problems.get(fp)
         body = inp.texts.issue_body(
@@ -504,9 +512,7 @@ def plan_issues(inp: PlanInput) -> Plan:
     duplicates = duplicate_issues(inp.existing)
     for keep, close in duplicates:
         planner.duplicate(keep, close)
-    titles = {
-        j.cluster.fingerprint: inp.texts.issue_title(inp.policy, j, inp.redaction) for j in judged
-    }
+    titles = {j.cluster.fingerprint: planner.title(j) for j in judged}
     closing = {c.number for _, c in duplicates}
     for fold_item in inp.folds:
         if fold_item.issue.number not in closing:
@@ -519,7 +525,7 @@ def plan_issues(inp: PlanInput) -> Plan:
             planner.silence(issue)
     if inp.policy.dashboard:
         planner.ops.append(
-            _dashboard_op(inp, planner.index, judged, {i.number for i in silent} | closing)
+            _dashboard_op(inp, planner.index, judged, {i.number for i in silent} | closing, titles)
         )
     used = [label for op in planner.ops for label in op.labels]
     operations = (*_label_ops(used, inp.policy), *planner.ops)
@@ -551,15 +557,15 @@ def _pending_creates(inp: PlanInput, handled: set[str]) -> list[Operation]:
 # --- the dashboard ---------------------------------------------------------------------
 
 
-def _seen_row(inp: PlanInput, judged: JudgedCluster, issue: ExistingIssue | None) -> DashboardRow:
+def _seen_row(
+    inp: PlanInput, judged: JudgedCluster, issue: ExistingIssue | None, title: str
+) -> DashboardRow:
     fp = judged.cluster.fingerprint
     known = inp.state.clusters.get(fp)
     return DashboardRow(
         priority=judged.judgement.priority,
         status=judged.status,
-        title=inp.texts.problem_text(
-            inp.policy, inp.texts.issue_title(inp.policy, judged, inp.redaction)
-        ),
+        title=inp.texts.problem_text(inp.policy, title),
         count=judged.cluster.count,
         history=tuple(history_counts(known, inp.links.run_id, judged.cluster.count)),
         last_seen=judged.cluster.last_seen,
@@ -594,9 +600,10 @@ def _dashboard_rows(
     index: Mapping[str, ExistingIssue],
     judged: Sequence[JudgedCluster],
     closing: set[int],
+    titles: Mapping[str, str],
 ) -> list[DashboardRow]:
     rows = [
-        _seen_row(inp, j, index.get(j.cluster.fingerprint))
+        _seen_row(inp, j, index.get(j.cluster.fingerprint), titles[j.cluster.fingerprint])
         for j in judged
         if _open_after_plan(inp, j, index.get(j.cluster.fingerprint))
     ]
@@ -617,9 +624,10 @@ def _dashboard_op(
     index: Mapping[str, ExistingIssue],
     judged: Sequence[JudgedCluster],
     closing: set[int],
+    titles: Mapping[str, str],
 ) -> Operation:
     body = inp.texts.dashboard_body(
-        _dashboard_rows(inp, index, judged, closing), inp.links, inp.now
+        _dashboard_rows(inp, index, judged, closing, titles), inp.links, inp.now
     )
     dashboards = sorted((i for i in inp.existing if i.is_dashboard), key=lambda i: i.number)
     if not dashboards:

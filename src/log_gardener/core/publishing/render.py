@@ -66,9 +66,18 @@ class Published:
 
     policy: RedactionPolicy = DEFAULT_POLICY
     shadow: bool = False
+    # Redactions already made with ``policy`` in this rendering, by text: a problem's title,
+    # service or frame recurs in the table, its section, the summary and the report.
+    memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def redacted(self, text: str) -> str:
+        done = self.memo.get(text)
+        if done is None:
+            done = self.memo[text] = redact(text, self.policy)
+        return done
 
     def _clean(self, text: str) -> str:
-        return STAND_IN if self.shadow else redact(text, self.policy)
+        return STAND_IN if self.shadow else self.redacted(text)
 
     def span(self, text: str) -> str:
         return code_span(self._clean(text)) if text else "-"
@@ -90,10 +99,16 @@ class Published:
         return code_block(cleaned, info)
 
 
-def verified(render: Callable[[Published], str], policy: RedactionPolicy) -> str:
+def verified(
+    render: Callable[[Published], str],
+    policy: RedactionPolicy,
+    memo: dict[str, str] | None = None,
+) -> str:
     """Renders twice (log text, then stand-ins) and raises ``UnsafeDocumentError`` unless both
-    render the same outside code (as GitHub's parser reads them) and hold no raw HTML."""
-    document = render(Published(policy))
+    render the same outside code (as GitHub's parser reads them) and hold no raw HTML.
+
+    ``memo``: redactions made with ``policy`` by an earlier rendering of the same data."""
+    document = render(Published(policy, memo={} if memo is None else memo))
     seen = commonmark.reading(document)
     if seen.raw_html:
         raise UnsafeDocumentError("raw HTML in a rendered document")
@@ -132,6 +147,9 @@ class WorklogInput:
     templates: Sequence[JudgedCluster] = ()  # the template level ("clusters" in the report)
     template_titles: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> title
     problems: Mapping[str, ProblemView] = field(default_factory=dict)  # id -> members, why
+    # Redactions (with ``redaction``) made while rendering this data: shared by the worklog,
+    # the summary and the report of one run.
+    redacted: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
@@ -142,7 +160,7 @@ def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
 
 
 def render_worklog(data: WorklogInput) -> str:
-    return verified(lambda pub: _worklog(data, pub), data.redaction)
+    return verified(lambda pub: _worklog(data, pub), data.redaction, data.redacted)
 
 
 def _worklog(data: WorklogInput, pub: Published) -> str:
@@ -162,7 +180,9 @@ def _worklog(data: WorklogInput, pub: Published) -> str:
 
 def render_job_summary(data: WorklogInput, worklog_url: str = "") -> str:
     """The job summary: the worklog's summary parts, under the runner's 1 MiB limit."""
-    document = verified(lambda pub: _job_summary(data, worklog_url, pub), data.redaction)
+    document = verified(
+        lambda pub: _job_summary(data, worklog_url, pub), data.redaction, data.redacted
+    )
     if len(document.encode("utf-8")) > SUMMARY_LIMIT:
         # Cut at whole sections only: a cut inside a code span would expose its text.
         link = f" Full worklog: {worklog_url}" if worklog_url else ""
@@ -484,6 +504,10 @@ def _issue_actions(data: WorklogInput) -> str:
         lines.append("No issue actions in this run.")
         return "\n".join(lines)
     lines += ["| Action | Problem | Issue | Result | Why |", "|---|---|---|---|---|"]
+    numbered: dict[str, tuple[int, JudgedCluster]] = {}
+    for index, judged in enumerate(data.judged, start=1):
+        numbered.setdefault(judged.cluster.fingerprint, (index, judged))
+    titles = Published(data.redaction, memo=data.redacted)  # titles in code, as in the table
     for entry in shown:
         op = entry.operation
         number = entry.issue_number or op.issue_number
@@ -492,7 +516,7 @@ def _issue_actions(data: WorklogInput) -> str:
             if number and entry.url
             else (f"issue {number}" if number else "-")
         )
-        problem = _problem_name(data, op.fingerprint)
+        problem = _problem_name(data, op.fingerprint, numbered, titles)
         lines.append(
             f"| {_ACTION_WORDS[op.kind]} | {problem} | {issue} | {_result_words(entry)} | "
             f"{_cell_words(op.reason)} |"
@@ -506,13 +530,18 @@ def _issue_actions(data: WorklogInput) -> str:
     return "\n".join(lines)
 
 
-def _problem_name(data: WorklogInput, fingerprint: str) -> str:
+def _problem_name(
+    data: WorklogInput,
+    fingerprint: str,
+    numbered: Mapping[str, tuple[int, JudgedCluster]],
+    pub: Published,
+) -> str:
     """ "3. <title>" as in the problems table; a template issue folded away by its fingerprint."""
     if not fingerprint:
         return "-"
-    for index, judged in enumerate(data.judged, start=1):
-        if judged.cluster.fingerprint == fingerprint:
-            return _cell_words(f"{index}. ") + _title(data, judged, Published(data.redaction))
+    if fingerprint in numbered:
+        index, judged = numbered[fingerprint]
+        return _cell_words(f"{index}. ") + _title(data, judged, pub)
     return f"`{fingerprint}`"
 
 
@@ -593,7 +622,7 @@ def report_document(
     data: WorklogInput, operations_planned: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
     """The ``--report-json`` document (schema in the README).  Published, so redacted."""
-    pub = Published(data.redaction)
+    pub = Published(data.redaction, memo=data.redacted)
     problem_of = {m.fingerprint: pid for pid, v in data.problems.items() for m in v.members}
     clusters = [
         _report_cluster(
@@ -691,9 +720,9 @@ def _report_cluster(
         "first_seen": utc(c.first_seen),
         "last_seen": utc(c.last_seen),
         "severity_counts": {s.name: n for s, n in sorted(c.severity_counts.items())},
-        "services": [redact(s, pub.policy) for s in c.services],
-        "revisions": {redact(r, pub.policy): n for r, n in c.revisions.items()},
-        "sample_insert_ids": [redact(s.insert_id, pub.policy) for s in c.samples if s.insert_id],
+        "services": [pub.redacted(s) for s in c.services],
+        "revisions": {pub.redacted(r): n for r, n in c.revisions.items()},
+        "sample_insert_ids": [pub.redacted(s.insert_id) for s in c.samples if s.insert_id],
         "rule": j.rule,
         "ignored": j.ignored,
         "escalated_from": judged.escalated_from.name if judged.escalated_from is not None else None,
