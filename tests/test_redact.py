@@ -411,3 +411,16 @@ def test_hostile_inputs_stay_linear(hostile: str) -> None:
     started = time.perf_counter()
     redact(hostile)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_run_policy_redacts_each_text_once_with_the_same_result() -> None:
+    from log_gardener.core.shared.redact import for_one_run
+
+    policy = RedactionPolicy(extra_keys=("session",))
+    run = for_one_run(policy)
+    texts = ["token=ghp_" + "a1B2c3D4" * 5, "user bob@example.com at 10.1.2.3", "plain", ""]
+    assert run == policy and run.memo == {} and policy.memo is None
+    for _ in range(2):
+        assert [redact(t, run) for t in texts] == [redact(t, policy) for t in texts]
+    assert run.memo is not None and set(run.memo) == set(texts)
+    assert for_one_run(policy).memo == {}  # each run starts empty

@@ -53,7 +53,7 @@ from log_gardener.core.publishing.render import (
     render_worklog,
     report_document,
 )
-from log_gardener.core.shared.redact import RedactionPolicy, redact
+from log_gardener.core.shared.redact import RedactionPolicy, for_one_run, redact
 from log_gardener.core.shared.state import (
     HEALTHY_RUNS_LIMIT,
     PENDING_CREATES_LIMIT,
@@ -189,6 +189,9 @@ def run(
 ) -> RunOutcome:
     """``preflight`` is an error met before any entry could be read (Google credentials,
     say): the run is then only recorded, in a worklog that says what failed."""
+    # One memo of redactions for the run: titles, templates and services are published many times.
+    config = replace(settings.config, redaction=for_one_run(settings.config.redaction))
+    settings = replace(settings, config=config)
     gathered = _Gathered()
     outcome = RunOutcome()
     gathered.state, warning = parse_state(state_text)

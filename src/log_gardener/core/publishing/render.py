@@ -66,18 +66,9 @@ class Published:
 
     policy: RedactionPolicy = DEFAULT_POLICY
     shadow: bool = False
-    # Redactions already made with ``policy`` in this rendering, by text: a problem's title,
-    # service or frame recurs in the table, its section, the summary and the report.
-    memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    def redacted(self, text: str) -> str:
-        done = self.memo.get(text)
-        if done is None:
-            done = self.memo[text] = redact(text, self.policy)
-        return done
 
     def _clean(self, text: str) -> str:
-        return STAND_IN if self.shadow else self.redacted(text)
+        return STAND_IN if self.shadow else redact(text, self.policy)
 
     def span(self, text: str) -> str:
         return code_span(self._clean(text)) if text else "-"
@@ -99,16 +90,10 @@ class Published:
         return code_block(cleaned, info)
 
 
-def verified(
-    render: Callable[[Published], str],
-    policy: RedactionPolicy,
-    memo: dict[str, str] | None = None,
-) -> str:
+def verified(render: Callable[[Published], str], policy: RedactionPolicy) -> str:
     """Renders twice (log text, then stand-ins) and raises ``UnsafeDocumentError`` unless both
-    render the same outside code (as GitHub's parser reads them) and hold no raw HTML.
-
-    ``memo``: redactions made with ``policy`` by an earlier rendering of the same data."""
-    document = render(Published(policy, memo={} if memo is None else memo))
+    render the same outside code (as GitHub's parser reads them) and hold no raw HTML."""
+    document = render(Published(policy))
     seen = commonmark.reading(document)
     if seen.raw_html:
         raise UnsafeDocumentError("raw HTML in a rendered document")
@@ -147,9 +132,6 @@ class WorklogInput:
     templates: Sequence[JudgedCluster] = ()  # the template level ("clusters" in the report)
     template_titles: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> title
     problems: Mapping[str, ProblemView] = field(default_factory=dict)  # id -> members, why
-    # Redactions (with ``redaction``) made while rendering this data: shared by the worklog,
-    # the summary and the report of one run.
-    redacted: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
@@ -160,7 +142,7 @@ def order_clusters(judged: Iterable[JudgedCluster]) -> list[JudgedCluster]:
 
 
 def render_worklog(data: WorklogInput) -> str:
-    return verified(lambda pub: _worklog(data, pub), data.redaction, data.redacted)
+    return verified(lambda pub: _worklog(data, pub), data.redaction)
 
 
 def _worklog(data: WorklogInput, pub: Published) -> str:
@@ -180,9 +162,7 @@ def _worklog(data: WorklogInput, pub: Published) -> str:
 
 def render_job_summary(data: WorklogInput, worklog_url: str = "") -> str:
     """The job summary: the worklog's summary parts, under the runner's 1 MiB limit."""
-    document = verified(
-        lambda pub: _job_summary(data, worklog_url, pub), data.redaction, data.redacted
-    )
+    document = verified(lambda pub: _job_summary(data, worklog_url, pub), data.redaction)
     if len(document.encode("utf-8")) > SUMMARY_LIMIT:
         # Cut at whole sections only: a cut inside a code span would expose its text.
         link = f" Full worklog: {worklog_url}" if worklog_url else ""
@@ -507,7 +487,7 @@ def _issue_actions(data: WorklogInput) -> str:
     numbered: dict[str, tuple[int, JudgedCluster]] = {}
     for index, judged in enumerate(data.judged, start=1):
         numbered.setdefault(judged.cluster.fingerprint, (index, judged))
-    titles = Published(data.redaction, memo=data.redacted)  # titles in code, as in the table
+    titles = Published(data.redaction)  # titles in code, as in the problems table
     for entry in shown:
         op = entry.operation
         number = entry.issue_number or op.issue_number
@@ -622,7 +602,7 @@ def report_document(
     data: WorklogInput, operations_planned: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
     """The ``--report-json`` document (schema in the README).  Published, so redacted."""
-    pub = Published(data.redaction, memo=data.redacted)
+    pub = Published(data.redaction)
     problem_of = {m.fingerprint: pid for pid, v in data.problems.items() for m in v.members}
     clusters = [
         _report_cluster(
@@ -720,9 +700,9 @@ def _report_cluster(
         "first_seen": utc(c.first_seen),
         "last_seen": utc(c.last_seen),
         "severity_counts": {s.name: n for s, n in sorted(c.severity_counts.items())},
-        "services": [pub.redacted(s) for s in c.services],
-        "revisions": {pub.redacted(r): n for r, n in c.revisions.items()},
-        "sample_insert_ids": [pub.redacted(s.insert_id) for s in c.samples if s.insert_id],
+        "services": [redact(s, pub.policy) for s in c.services],
+        "revisions": {redact(r, pub.policy): n for r, n in c.revisions.items()},
+        "sample_insert_ids": [redact(s.insert_id, pub.policy) for s in c.samples if s.insert_id],
         "rule": j.rule,
         "ignored": j.ignored,
         "escalated_from": judged.escalated_from.name if judged.escalated_from is not None else None,

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from log_gardener.core.shared.secret_formats import (
@@ -45,9 +45,17 @@ class RedactionPolicy:
     ip_addresses: bool = True  # rules switch, default on
     extra_patterns: tuple[ExtraPattern, ...] = ()  # from the rules file
     extra_keys: tuple[str, ...] = ()  # more key names whose values are always redacted
+    # Texts already redacted with this policy, when the policy is one run's (``for_one_run``):
+    # a problem's title, template, service or frame is published in many places.
+    memo: dict[str, str] | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 DEFAULT_POLICY = RedactionPolicy()
+
+
+def for_one_run(policy: RedactionPolicy) -> RedactionPolicy:
+    """The same policy with a memo of its own: each distinct text is redacted once."""
+    return replace(policy, memo={})
 
 
 @dataclass(frozen=True)
@@ -1072,15 +1080,22 @@ def _k8s_secret_finder(shadow: str) -> Iterator[_Span]:
                 yield _Span(found.start("value"), found.end("value"), "k8s-secret")
 
 
-@lru_cache(maxsize=32)
 def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
+    # Cached by the policy's settings, not the policy: a run's memo is not kept alive here.
+    return _finders_of(policy.ip_addresses, policy.extra_patterns, policy.extra_keys)
+
+
+@lru_cache(maxsize=32)
+def _finders_of(
+    ip_addresses: bool, extra_patterns: tuple[ExtraPattern, ...], keys: tuple[str, ...]
+) -> tuple[_Finder, ...]:
     finders: list[_Finder] = [
         _format_finder,
         _cli_credentials_finder,
         _pair_finder,
         _k8s_secret_finder,
     ]
-    extra_keys = frozenset("".join(_key_words(key)) for key in policy.extra_keys)
+    extra_keys = frozenset("".join(_key_words(key)) for key in keys)
     key_value = _key_value_pattern(extra_keys)
     finders += [
         _private_key_finder,
@@ -1103,9 +1118,9 @@ def _finders(policy: RedactionPolicy) -> tuple[_Finder, ...]:
         _user_path_finder,
         _entropy_finder,
     ]
-    if policy.ip_addresses:
+    if ip_addresses:
         finders += [_ipv4_finder, _regex_finder("ip", _IPV6, _ipv6_ok)]
-    for extra in policy.extra_patterns:
+    for extra in extra_patterns:
         try:
             compiled = re.compile(extra.regex)
         except re.error as error:
@@ -1156,6 +1171,16 @@ def find_spans(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> list[tupl
 
 def redact(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> str:
     """``text`` with every secret or personal value replaced by ``[REDACTED:<kind>]``."""
+    memo = policy.memo
+    if memo is None:
+        return _redact(text, policy)
+    done = memo.get(text)
+    if done is None:
+        done = memo[text] = _redact(text, policy)
+    return done
+
+
+def _redact(text: str, policy: RedactionPolicy) -> str:
     spans = find_spans(text, policy)
     if not spans:
         return text
