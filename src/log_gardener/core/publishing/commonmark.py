@@ -73,8 +73,8 @@ def _markdown_it_reading(document: str) -> Reading:
 
 # Element text is escaped in cmark's XML (``<`` is ``&lt;``), so a code element ends at the
 # first closing tag of its kind, and ``<html_`` appears only as raw HTML's own elements.
-_CODE_TEXT = re.compile(r'(<code(?:_block)?(?: info="[^"]*")? xml:space="preserve">)[^<]*<')
-_RAW_HTML = re.compile(r"<html_(?:block|inline)[ >]")
+_CODE_TEXT = re.compile(rb'(<code(?:_block)?(?: info="[^"]*")? xml:space="preserve">)[^<]*<')
+_RAW_HTML = re.compile(rb"<html_(?:block|inline)[ >]")
 
 
 def _cmark_reader() -> Callable[[str], Reading] | None:
@@ -98,7 +98,7 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
     except (ImportError, OSError, AttributeError):  # no wheel, or not the library expected
         return None
 
-    def parse_to_xml(document: str) -> str:
+    def parse_to_xml(document: str) -> bytes:
         parser = cmark.parser_new(options=0)
         try:
             for extension in extensions:
@@ -110,7 +110,7 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
         try:
             rendered = library.cmark_render_xml(root, 0)
             try:
-                return str(ffi.string(rendered).decode("utf-8"))
+                return bytes(ffi.string(rendered))  # UTF-8
             finally:
                 libc.free(rendered)
         finally:
@@ -118,7 +118,7 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
 
     def read(document: str) -> Reading:
         xml = parse_to_xml(document)
-        return Reading(_CODE_TEXT.sub(r"\1<", xml), _RAW_HTML.search(xml) is not None)
+        return Reading(_CODE_TEXT.sub(rb"\1<", xml), _RAW_HTML.search(xml) is not None)
 
     return read
 

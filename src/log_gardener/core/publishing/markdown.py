@@ -59,17 +59,23 @@ def _show_hidden(found: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """Line ends unified; ANSI sequences dropped; other controls and invisibles as ``<U+XXXX>``."""
+    if _NOT_PRINTABLE_ASCII.search(text) is None:
+        return text  # no escape, carriage return or other character to show: nothing to do
     text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     return _NOT_PRINTABLE_ASCII.sub(_show_hidden, text)
 
 
 def code_text(text: str) -> str:
     """The text as it may appear inside code: visible, no mention-shaped ``@``, no ``<!--``."""
-    text = _MENTION_AT.sub(_FULLWIDTH_AT, visible(text))
-    return _COMMENT_OPEN.sub("<!- -", text)
+    text = visible(text)
+    if "@" in text or "\uff20" in text or "\ufe6b" in text:
+        text = _MENTION_AT.sub(_FULLWIDTH_AT, text)
+    return _COMMENT_OPEN.sub("<!- -", text) if "<!--" in text else text
 
 
 def _longest_run(text: str, char: str) -> int:
+    if char not in text:
+        return 0
     runs = re.findall(re.escape(char) + "+", text)
     return max((len(run) for run in runs), default=0)
 
