@@ -389,3 +389,21 @@ def test_title_does_not_repeat_an_exception_type_the_template_starts_with() -> N
     assert issue_title(IssuePolicy(), judged, RED) == (
         "GCP-ongoing | P2 | TypeError: Cannot read properties of undefined"
     )
+
+
+def test_bare_titles_are_issue_titles_with_the_title_alone_rendered_once_per_text() -> None:
+    from log_gardener.core.publishing.issue_render import bare_titles
+
+    judged = [
+        _judged(fp="a" * 16, template="user <EMAIL> failed @here #7", count=3),
+        _judged(fp="b" * 16, template="user <EMAIL> failed @here #7", count=9, services=("x",)),
+        _judged(fp="c" * 16, template="x" * 1000, judge={"title": ""}),
+        _judged(fp="d" * 16, judge={"title": "Ping @ops about #12"}),
+        _judged(fp="e" * 16, exception_type="", template="plain"),
+    ]
+    made: dict[tuple[str, str, str], str] = {}
+    titles = bare_titles(judged, RED, made)
+    bare = IssuePolicy(title_format="{title}")
+    assert titles == {j.cluster.fingerprint: issue_title(bare, j, RED) for j in judged}
+    assert len(made) == 4  # the first two differ only in what the title does not show
+    assert bare_titles(judged[:1], RED, made) == {"a" * 16: titles["a" * 16]}

@@ -42,7 +42,7 @@ from log_gardener.core.judging.rules import RulesConfig, judge, selects
 from log_gardener.core.judging.windowing import OverlapLedger, cursor_after, parse_rfc3339
 from log_gardener.core.planning.plan import PlanInput, RunLinks, plan_issues
 from log_gardener.core.publishing import issue_render
-from log_gardener.core.publishing.issue_render import issue_title
+from log_gardener.core.publishing.issue_render import bare_titles
 from log_gardener.core.publishing.markdown import code_text
 from log_gardener.core.publishing.render import (
     IssueLink,
@@ -167,6 +167,7 @@ class _Gathered:
     views: dict[str, ProblemView] = field(default_factory=dict)
     folds: list[Fold] = field(default_factory=list)
     template_titles: dict[str, str] = field(default_factory=dict)
+    bare_titles: dict[issue_render.TitleKey, str] = field(default_factory=dict)  # rendered once
 
 
 def worklog_file_path(worklog_dir: str, now: datetime, target_label: str) -> str:
@@ -364,9 +365,8 @@ def _judge(
         assess(folded, gathered.existing, gathered.state, settings.config.issues, settings.now)
     )
     gathered.templates = order_clusters(_template_level(pairs, problem_set, assessed))
-    bare = replace(settings.config.issues, title_format="{title}")
     policy = settings.config.redaction
-    titles = {j.cluster.fingerprint: issue_title(bare, j, policy) for j in gathered.templates}
+    titles = bare_titles(gathered.templates, policy, gathered.bare_titles)
     roles = template_roles(gathered.observer)
     by_fp = {j.cluster.fingerprint: j for j in gathered.templates}
     gathered.problem_set = problem_set
@@ -647,8 +647,7 @@ def _render(
     )
     links = issue_links(gathered.existing, gathered.journal, gathered.issue_for)
     policy = settings.config.redaction
-    bare = replace(settings.config.issues, title_format="{title}")
-    titles = {j.cluster.fingerprint: issue_title(bare, j, policy) for j in gathered.judged}
+    titles = bare_titles(gathered.judged, policy, gathered.bare_titles)
     planned = {fp: ", ".join(kinds) for fp, kinds in gathered.planned.items()}
     data = WorklogInput(
         generated_at=settings.now,

@@ -130,6 +130,27 @@ def issue_title(
     return _fill(fmt, values)[:TITLE_LIMIT]
 
 
+TitleKey = tuple[str, str, str]
+
+
+def bare_titles(
+    judged: Sequence[JudgedCluster], redaction: RedactionPolicy, made: dict[TitleKey, str]
+) -> dict[str, str]:
+    """Fingerprint -> ``issue_title`` with the format ``{title}`` (the worklog's, the report's).
+
+    That title depends only on the rule's title, the exception type and the template: ``made``
+    keeps the ones already rendered (by key) for the template and problem levels of one run."""
+    bare = IssuePolicy(title_format="{title}")
+    titles: dict[str, str] = {}
+    for item in judged:
+        c = item.cluster
+        key = (item.judgement.title, c.exception_type, c.template)
+        if key not in made:
+            made[key] = issue_title(bare, item, redaction)
+        titles[c.fingerprint] = made[key]
+    return titles
+
+
 # --- the issue body ----------------------------------------------------------------------
 
 
