@@ -152,3 +152,11 @@ def test_both_parsers_give_the_same_documents(tmp_path: Path) -> None:
         )
     assert len(outputs[0]) >= 3
     assert outputs[0] == outputs[1]
+
+
+def test_a_reading_that_misses_raw_html_or_code_is_not_used() -> None:
+    """Another cmark-gfm release rendering other XML falls back to markdown-it-py."""
+    ok = commonmark._reads_as_expected
+    assert ok(commonmark.reading) and ok(commonmark._markdown_it_reading)
+    assert not ok(lambda doc: commonmark.Reading(doc, False))  # code text compared, no HTML
+    assert not ok(lambda doc: commonmark.Reading("", "<" in doc))  # sees nothing but HTML

@@ -95,6 +95,7 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
         )
         library: Any = ffi.dlopen(cmark._cmark.__file__)
         libc: Any = ffi.dlopen(None)
+        _ = (library.cmark_node_free, library.cmark_render_xml, libc.free)  # looked up lazily
     except (ImportError, OSError, AttributeError):  # no wheel, or not the library expected
         return None
 
@@ -120,7 +121,21 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
         xml = parse_to_xml(document)
         return Reading(_CODE_TEXT.sub(rb"\1<", xml), _RAW_HTML.search(xml) is not None)
 
-    return read
+    return read if _reads_as_expected(read) else None
+
+
+def _reads_as_expected(read: Callable[[str], Reading]) -> bool:
+    """The XML this reading relies on (element names, escaping): another cmark-gfm release
+    that renders it otherwise falls back to markdown-it-py instead of missing raw HTML."""
+    code = read("a `one` b\n\n```text\nfirst\n```\n")
+    return (
+        code == read("a `two` b\n\n```text\nsecond <b>\n```\n")
+        and not code.raw_html
+        and code != read("a `one` c\n\n```text\nfirst\n```\n")
+        and read("a <i>b</i>\n").raw_html
+        and read("<div>\nx\n</div>\n").raw_html
+        and read("[a](https://x.example)\n") != read("[a](https://y.example)\n")
+    )
 
 
 _READERS: dict[str, Callable[[str], Reading]] = {MARKDOWN_IT: _markdown_it_reading}
