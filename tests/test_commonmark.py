@@ -160,3 +160,10 @@ def test_a_reading_that_misses_raw_html_or_code_is_not_used() -> None:
     assert ok(commonmark.reading) and ok(commonmark._markdown_it_reading)
     assert not ok(lambda doc: commonmark.Reading(doc, False))  # code text compared, no HTML
     assert not ok(lambda doc: commonmark.Reading("", "<" in doc))  # sees nothing but HTML
+
+
+def test_a_lone_surrogate_in_our_words_is_read(backend: str) -> None:
+    """A target label from argv may carry one (surrogateescape); log text shows it as <U+DCFF>."""
+    odd = "\udcff"
+    document = verified(lambda pub: f"# target {odd}\n\n{pub.span('log ' + odd)}\n", DEFAULT_POLICY)
+    assert "<U+DCFF>" in document

@@ -104,7 +104,9 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
         try:
             for extension in extensions:
                 cmark.parser_attach_syntax_extension(parser, extension)
-            cmark.parser_feed(parser, document)
+            # A lone surrogate (argv decoded with surrogateescape) stays a byte sequence.
+            text = document.encode("utf-8", "surrogatepass")
+            cmark._cmark.lib.cmark_parser_feed(parser, text, len(text))
             root = ffi.cast("void *", cmark.parser_finish(parser))
         finally:
             cmark.parser_free(parser)
