@@ -100,3 +100,20 @@ class Cancelled(GardenerError):
 class CreateUnconfirmed(GitHubError):
     """An issue create failed in a way that may have created it (5xx, timeout) and listing the
     issues again to adopt it failed too: the apply step creates nothing more this run."""
+
+
+class UnsafeDocumentError(GardenerError, ValueError):
+    """A rendered markdown document failed its verification: log text would have shown
+    outside code, or it holds raw HTML that is not the gardener's own.  Nothing in it is
+    published.  A bug in log-gardener's neutralization, so the run ends with exit code 3."""
+
+    exit_code = EXIT_UNEXPECTED
+
+    def __init__(self, what: str, cause: str = "", fix: str = "") -> None:
+        super().__init__(
+            what,
+            cause or "a bug in log-gardener's neutralization of log text",
+            fix
+            or "please open an issue on log-gardener with this message and the worklog's run "
+            "notes; the document was not published",
+        )

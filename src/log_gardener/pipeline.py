@@ -65,7 +65,7 @@ from log_gardener.core.shared.state import (
     published,
     state_to_json,
 )
-from log_gardener.errors import Cancelled, GardenerError, GitHubError
+from log_gardener.errors import Cancelled, GardenerError, GitHubError, UnsafeDocumentError
 from log_gardener.model import (
     ClusterStatus,
     ClusterSummary,
@@ -503,6 +503,13 @@ def _plan_and_apply(
         created = entry.operation.kind is OperationKind.CREATE_ISSUE
         if created and entry.issue_number and entry.operation.fingerprint:
             gathered.issue_for[entry.operation.fingerprint] = entry.issue_number
+    if plan.refused:
+        # The rest was applied; the worklog's run notes name what was not.  Like a refused
+        # worklog, a bug: exit code 3, and the state is not committed.
+        raise UnsafeDocumentError(
+            f"{len(plan.refused)} issue document(s) of this run failed their verification and "
+            f"were not published; the first: {plan.refused[0]}"
+        )
 
 
 def _budget(from_options: int | None, from_rules: int) -> int:

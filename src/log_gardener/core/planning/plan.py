@@ -26,9 +26,10 @@ they should be applied (labels first, then the most urgent problems first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from log_gardener.core.grouping.problems import FOLDED_LABEL, Fold, ProblemView
@@ -45,6 +46,7 @@ from log_gardener.core.judging.rules import CommentMode, IssuePolicy
 from log_gardener.core.shared.marker import comment_run_id
 from log_gardener.core.shared.redact import RedactionPolicy
 from log_gardener.core.shared.state import GardenerState, KnownCluster
+from log_gardener.errors import UnsafeDocumentError
 from log_gardener.model import (
     ClusterStatus,
     ExistingIssue,
@@ -130,14 +132,20 @@ class IssueTexts(Protocol):
 
     def silence_comment(self, last_seen: datetime | None, days: int, links: RunLinks) -> str: ...
 
-    def folded_comment(self, into: int | None, title: str, links: RunLinks) -> str: ...
+    def folded_comment(
+        self, into: int | None, title: str, links: RunLinks, redaction: RedactionPolicy
+    ) -> str: ...
 
     def duplicate_comment(self, keep_number: int, links: RunLinks) -> str: ...
 
     def problem_text(self, policy: IssuePolicy, title: str) -> str: ...
 
     def dashboard_body(
-        self, rows: Sequence[DashboardRow], links: RunLinks, now: datetime
+        self,
+        rows: Sequence[DashboardRow],
+        links: RunLinks,
+        now: datetime,
+        redaction: RedactionPolicy,
     ) -> str: ...
 
 
@@ -160,6 +168,8 @@ class Plan:
     operations: tuple[Operation, ...]
     notes: tuple[str, ...] = ()  # our words, for the worklog (e.g. "issue #4 closed as duplicate")
     issue_for: Mapping[str, int] = field(default_factory=dict)  # fingerprint -> known issue
+    # What was not planned because its document failed verification (our words): a bug.
+    refused: tuple[str, ...] = ()
 
 
 LABEL_NAME_LIMIT = 50
@@ -250,6 +260,24 @@ class _Planner:
         self.ops: list[Operation] = []
         self.notes: list[str] = []
         self.titles: dict[str, str] = {}  # fingerprint -> issue title, rendered once
+        self.refused: list[str] = []
+
+    def unless_refused(self, what: str, act: Callable[[], object]) -> None:
+        """``act`` plans one situation's operations; if one of its documents fails its
+        verification (the texts raise ``UnsafeDocumentError``), none of them is planned and the
+        worklog says so in our words."""
+        ops, notes = len(self.ops), len(self.notes)
+        try:
+            act()
+        except UnsafeDocumentError:
+            del self.ops[ops:]
+            del self.notes[notes:]
+            words = (
+                f"{what} was not published: log text would have shown outside code in it "
+                "(a bug in log-gardener, reported as the run's error)"
+            )
+            self.refused.append(words)
+            self.notes.append(words)
 
     def title(self, judged: JudgedCluster) -> str:
         fp = judged.cluster.fingerprint
@@ -314,8 +342,14 @@ class _Planner:
         if judged.status is ClusterStatus.MUTED:
             self.muted(judged, issue)
         elif issue is None:
-            self.create(judged)
-        elif judged.status is ClusterStatus.REGRESSION:
+            self.unless_refused(f"the new issue of problem {fp[:12]}", lambda: self.create(judged))
+        else:
+            self.unless_refused(
+                f"the edit or comment of issue {issue.number}", lambda: self.seen(judged, issue)
+            )
+
+    def seen(self, judged: JudgedCluster, issue: ExistingIssue) -> None:
+        if judged.status is ClusterStatus.REGRESSION:
             self.regression(judged, issue)
         else:
             self.update(judged, issue, "seen again")
@@ -440,7 +474,7 @@ class _Planner:
         """One CLOSE_FOLDED: a comment naming the problem's issue, closed as not planned with
         the folded label.  Never reopened for this: its template now feeds the problem."""
         body = self.inp.texts.folded_comment(
-            None if into is None else into.number, title, self.inp.links
+            None if into is None else into.number, title, self.inp.links, self.inp.redaction
         )
         self.ops.append(
             Operation(
@@ -511,27 +545,40 @@ def plan_issues(inp: PlanInput) -> Plan:
     planner.ops.extend(_pending_creates(inp, seen | set(planner.index)))
     duplicates = duplicate_issues(inp.existing)
     for keep, close in duplicates:
-        planner.duplicate(keep, close)
+        planner.unless_refused(
+            f"the duplicate comment on issue {close.number}",
+            partial(planner.duplicate, keep, close),
+        )
     titles = {j.cluster.fingerprint: planner.title(j) for j in judged}
     closing = {c.number for _, c in duplicates}
     for fold_item in inp.folds:
         if fold_item.issue.number not in closing:
             into = planner.index.get(fold_item.problem_id)
-            planner.folded(fold_item, into, titles.get(fold_item.problem_id, ""))
+            planner.unless_refused(
+                f"the folded comment on issue {fold_item.issue.number}",
+                partial(planner.folded, fold_item, into, titles.get(fold_item.problem_id, "")),
+            )
             closing.add(fold_item.issue.number)
     silent = silent_issues(inp.existing, inp.state, inp.policy, inp.now, seen)
     for issue in silent:
         if issue.number not in closing:
-            planner.silence(issue)
+            planner.unless_refused(
+                f"the closing comment on issue {issue.number}",
+                partial(planner.silence, issue),
+            )
     if inp.policy.dashboard:
-        planner.ops.append(
-            _dashboard_op(inp, planner.index, judged, {i.number for i in silent} | closing, titles)
+        closed = {i.number for i in silent} | closing
+        planner.unless_refused(
+            "the dashboard",
+            lambda: planner.ops.append(_dashboard_op(inp, planner.index, judged, closed, titles)),
         )
     used = [label for op in planner.ops for label in op.labels]
     operations = (*_label_ops(used, inp.policy), *planner.ops)
     issue_for = {fp: issue.number for fp, issue in sorted(planner.index.items())}
     notes = tuple(dict.fromkeys(planner.notes))  # one note per fact, however many clusters
-    return Plan(operations=operations, notes=notes, issue_for=issue_for)
+    return Plan(
+        operations=operations, notes=notes, issue_for=issue_for, refused=tuple(planner.refused)
+    )
 
 
 def _pending_creates(inp: PlanInput, handled: set[str]) -> list[Operation]:
@@ -627,7 +674,7 @@ def _dashboard_op(
     titles: Mapping[str, str],
 ) -> Operation:
     body = inp.texts.dashboard_body(
-        _dashboard_rows(inp, index, judged, closing, titles), inp.links, inp.now
+        _dashboard_rows(inp, index, judged, closing, titles), inp.links, inp.now, inp.redaction
     )
     dashboards = sorted((i for i in inp.existing if i.is_dashboard), key=lambda i: i.number)
     if not dashboards:

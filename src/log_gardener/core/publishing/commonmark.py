@@ -33,6 +33,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from log_gardener.errors import UnsafeDocumentError
+
 CMARK = "cmark-gfm"
 MARKDOWN_IT = "markdown-it"
 GITHUB_EXTENSIONS = ("table", "strikethrough", "autolink", "tagfilter", "tasklist")
@@ -42,6 +44,7 @@ GITHUB_EXTENSIONS = ("table", "strikethrough", "autolink", "tagfilter", "tasklis
 class Reading:
     live: object  # comparable: equal readings render the same outside code
     raw_html: bool
+    html: tuple[str, ...] = ()  # the raw HTML fragments' text (a cmark reading's, escaped)
 
 
 # --- markdown-it-py ------------------------------------------------------------------------
@@ -51,22 +54,22 @@ _MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 
 def _markdown_it_reading(document: str) -> Reading:
     found: list[str] = []
-    raw_html = False
+    html: list[str] = []
 
     def walk(tokens: Sequence[Token]) -> None:
-        nonlocal raw_html
         for token in tokens:
             if token.type in ("code_inline", "code_block", "fence"):
                 found.append(f"<code {token.info}>")  # a fence's info shows as its language
                 continue
-            raw_html = raw_html or token.type in ("html_block", "html_inline")
+            if token.type in ("html_block", "html_inline"):
+                html.append(token.content)
             found.append(f"{token.type}:" if token.children else f"{token.type}:{token.content}")
             found.extend(f"{k}={v}" for k, v in sorted((token.attrs or {}).items()))  # images too
             if token.children:
                 walk(token.children)
 
     walk(_MARKDOWN.parse(document))
-    return Reading(found, raw_html)
+    return Reading(found, bool(html), tuple(html))
 
 
 # --- cmark-gfm -----------------------------------------------------------------------------
@@ -75,6 +78,14 @@ def _markdown_it_reading(document: str) -> Reading:
 # first closing tag of its kind, and ``<html_`` appears only as raw HTML's own elements.
 _CODE_TEXT = re.compile(rb'(<code(?:_block)?(?: info="[^"]*")? xml:space="preserve">)[^<]*<')
 _RAW_HTML = re.compile(rb"<html_(?:block|inline)[ >]")
+_RAW_HTML_TEXT = re.compile(rb"<html_(?:block|inline)(?: xml:space=\"preserve\")?>([^<]*)<")
+_XML_ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&amp;", b"&"))
+
+
+def _unescaped(text: bytes) -> str:
+    for entity, char in _XML_ENTITIES:
+        text = text.replace(entity, char)
+    return text.decode("utf-8", "surrogatepass")
 
 
 def _cmark_reader() -> Callable[[str], Reading] | None:
@@ -121,7 +132,10 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
 
     def read(document: str) -> Reading:
         xml = parse_to_xml(document)
-        return Reading(_CODE_TEXT.sub(rb"\1<", xml), _RAW_HTML.search(xml) is not None)
+        if _RAW_HTML.search(xml) is None:
+            return Reading(_CODE_TEXT.sub(rb"\1<", xml), False)
+        html = tuple(_unescaped(found) for found in _RAW_HTML_TEXT.findall(xml))
+        return Reading(_CODE_TEXT.sub(rb"\1<", xml), True, html)
 
     return read if _reads_as_expected(read) else None
 
@@ -162,3 +176,20 @@ def backend() -> str:
 
 def reading(document: str) -> Reading:
     return _READERS[_chosen[0]](document)
+
+
+def verify(
+    document: str, shadow: Callable[[], str], own_html: re.Pattern[str] | None = None
+) -> str:
+    """``document`` if it renders outside code exactly as ``shadow()`` (the same rendering with
+    every log text a stand-in) and holds no raw HTML but ``own_html`` (whole fragments, e.g.
+    the gardener's markers); else ``UnsafeDocumentError``.  Every published document of the
+    run (worklog, summary, index, issue bodies, comments, dashboard) is verified here."""
+    seen = reading(document)
+    if seen.raw_html and (
+        own_html is None or not all(own_html.fullmatch(found.strip()) for found in seen.html)
+    ):
+        raise UnsafeDocumentError("raw HTML in a rendered document")
+    if seen != reading(shadow()):
+        raise UnsafeDocumentError("log-derived text outside a code span or block")
+    return document

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from log_gardener.core.grouping.normalize import sample_text
@@ -19,6 +19,7 @@ from log_gardener.core.grouping.problems import ProblemView
 from log_gardener.core.judging.lifecycle import Spike
 from log_gardener.core.judging.rules import IssuePolicy
 from log_gardener.core.planning.plan import Changes, DashboardRow, RunLinks, history_counts
+from log_gardener.core.publishing import commonmark
 from log_gardener.core.publishing.markdown import code_block, code_span, inline_text, plain_title
 from log_gardener.core.publishing.sparkline import sparkline
 from log_gardener.core.shared.marker import (
@@ -27,7 +28,13 @@ from log_gardener.core.shared.marker import (
     members_marker,
     run_marker,
 )
-from log_gardener.core.shared.redact import RedactionPolicy, redact
+from log_gardener.core.shared.redact import (
+    DEFAULT_POLICY,
+    RedactionPolicy,
+    published,
+    redact,
+    shadow_of,
+)
 from log_gardener.core.shared.state import KnownCluster
 from log_gardener.model import (
     GROUPING_VERSION,
@@ -44,6 +51,28 @@ LIST_LIMIT = 10  # revisions, services shown in a body
 TEMPLATE_LIMIT = 2_000
 DASHBOARD_TITLE = "log-gardener dashboard"
 _PLACEHOLDERS = ("{status}", "{priority}", "{title}")
+
+
+# --- verification ------------------------------------------------------------------------
+
+# The only raw HTML of our documents: the markers (hex fingerprints, run keys, the grouping
+# version) and the folded "why grouped" list of a problem's body.
+_OWN_HTML = re.compile(
+    r"<!-- log-gardener:[A-Za-z0-9._=: -]* -->|<details><summary>Why grouped</summary>|</details>"
+)
+
+
+def _verified(
+    document: str, render: Callable[[RedactionPolicy], str], redaction: RedactionPolicy
+) -> str:
+    """``document`` (``render(redaction)``) once ``render`` with every log text a stand-in
+    (``shadow_of``) reads the same outside code; else ``UnsafeDocumentError``."""
+    return commonmark.verify(document, lambda: render(shadow_of(redaction)), _OWN_HTML)
+
+
+def _own_words_only(document: str) -> str:
+    """A document with no log text at all: its shadow is itself; its HTML is checked."""
+    return commonmark.verify(document, lambda: document, _OWN_HTML)
 
 
 # --- small formatting helpers ------------------------------------------------------------
@@ -377,12 +406,16 @@ def issue_body(
     """The whole body; its first line is the issue marker.  ``problem`` lists the symptoms
     when the problem folds more than one template."""
     body = ""
-    for sample_limit in SAMPLE_LIMITS:
-        for rows in HISTORY_ROWS:
-            body = _assemble(judged, known, links, redaction, (sample_limit, rows), problem)
-            if _fits(body):
-                return body
-    return body  # the smallest form: no sample, no history (bounded by LIST_LIMIT etc.)
+    limits = (SAMPLE_LIMITS[0], HISTORY_ROWS[0])
+    for limits in ((sample, rows) for sample in SAMPLE_LIMITS for rows in HISTORY_ROWS):
+        body = _assemble(judged, known, links, redaction, limits, problem)
+        if _fits(body):
+            break
+    # Else the smallest form: no sample, no history (bounded by LIST_LIMIT etc.).  The shadow
+    # keeps the limits chosen for the document.
+    return _verified(
+        body, lambda red: _assemble(judged, known, links, red, limits, problem), redaction
+    )
 
 
 def _assemble(
@@ -454,17 +487,28 @@ def problem_sections(problem: ProblemView, redaction: RedactionPolicy) -> list[l
     return sections
 
 
-def folded_comment(into: int | None, title: str, links: RunLinks) -> str:
-    where = f"#{into}" if into is not None else "a new issue opened in the same run"
-    return _signed(
-        [
-            f"This template is now a symptom of a larger problem, tracked in {where}"
-            + (f" ({code_span(plain_title(title, 120))})" if title else "")
-            + ". Closing this one as not planned; new occurrences are counted there. "
-            "The `log-gardener:folded` label marks it; log-gardener never reopens it for this."
-        ],
-        links,
+def folded_comment(
+    into: int | None, title: str, links: RunLinks, redaction: RedactionPolicy | None = None
+) -> str:
+    """``title`` is the problem's issue title (log-derived, already redacted)."""
+    red = DEFAULT_POLICY if redaction is None else redaction
+    lines = _folded_lines(into, title, red)
+    return _verified(
+        _signed(lines, links),
+        lambda shadow: _signed(_folded_lines(into, title, shadow), links, comment_key(lines)),
+        red,
     )
+
+
+def _folded_lines(into: int | None, title: str, redaction: RedactionPolicy) -> list[str]:
+    where = f"#{into}" if into is not None else "a new issue opened in the same run"
+    shown = published(title, redaction)
+    return [
+        f"This template is now a symptom of a larger problem, tracked in {where}"
+        + (f" ({code_span(plain_title(shown, 120))})" if shown else "")
+        + ". Closing this one as not planned; new occurrences are counted there. "
+        "The `log-gardener:folded` label marks it; log-gardener never reopens it for this."
+    ]
 
 
 # --- comments ----------------------------------------------------------------------------
@@ -482,10 +526,11 @@ def comment_key(lines: Sequence[str]) -> str:
     return f"c-{digest}"
 
 
-def _signed(lines: Sequence[str], links: RunLinks) -> str:
+def _signed(lines: Sequence[str], links: RunLinks, key: str = "") -> str:
+    """``key``: the document's own, for its shadow (whose stand-ins would change the digest)."""
     tail = [f"_From {_link('this log-gardener run', links.run_url)}._"] if links.run_url else []
     # Blank lines between parts: each is its own paragraph; the marker is an HTML block.
-    return "\n\n".join([*lines, *tail, run_marker(comment_key(lines))]) + "\n"
+    return "\n\n".join([*lines, *tail, run_marker(key or comment_key(lines))]) + "\n"
 
 
 def _came_back(judged: JudgedCluster, redaction: RedactionPolicy) -> str:
@@ -508,6 +553,15 @@ def change_comment(
 ) -> str:
     """One comment for everything notable in one run (regression, priority, revisions,
     spike), ending with the run marker so a replay of the run skips it."""
+    lines = _change_lines(judged, changes, redaction)
+    return _verified(
+        _signed(lines, links),
+        lambda shadow: _signed(_change_lines(judged, changes, shadow), links, comment_key(lines)),
+        redaction,
+    )
+
+
+def _change_lines(judged: JudgedCluster, changes: Changes, redaction: RedactionPolicy) -> list[str]:
     lines: list[str] = []
     if changes.regression:
         lines.append(_came_back(judged, redaction))
@@ -523,22 +577,27 @@ def change_comment(
     if not lines:
         c = judged.cluster
         lines.append(f"Seen again: {c.count} events, last at {when(c.last_seen)}.")
-    return _signed(lines, links)
+    return lines
 
 
 def silence_comment(last_seen: datetime | None, days: int, links: RunLinks) -> str:
-    return _signed(
-        [
-            f"Not seen for {days} days or more (last seen {when(last_seen)}): closing as "
-            "resolved. If it comes back, log-gardener reopens this issue."
-        ],
-        links,
+    return _own_words_only(
+        _signed(
+            [
+                f"Not seen for {days} days or more (last seen {when(last_seen)}): closing as "
+                "resolved. If it comes back, log-gardener reopens this issue."
+            ],
+            links,
+        )
     )
 
 
 def duplicate_comment(keep_number: int, links: RunLinks) -> str:
-    return _signed(
-        [f"Duplicate of #{keep_number}, which tracks the same problem. Closing this one."], links
+    return _own_words_only(
+        _signed(
+            [f"Duplicate of #{keep_number}, which tracks the same problem. Closing this one."],
+            links,
+        )
     )
 
 
@@ -575,7 +634,7 @@ def _title_pattern(fmt: str) -> str:
     return "".join(parts)
 
 
-def _dashboard_row(row: DashboardRow) -> str:
+def _dashboard_row(row: DashboardRow, redaction: RedactionPolicy) -> str:
     # A relative link resolves against the dashboard's own URL (.../issues/N); written as
     # "issue 12" rather than "#12", the form log text is kept from ever producing.
     issue = (
@@ -583,8 +642,9 @@ def _dashboard_row(row: DashboardRow) -> str:
         if row.issue_number is not None
         else "being created"
     )
+    title = _cell(inline_text(published(row.title, redaction)))
     return (
-        f"| {row.priority.label} | {issue} | {_cell(inline_text(row.title))} | {row.status.value} "
+        f"| {row.priority.label} | {issue} | {title} | {row.status.value} "
         f"| {row.count} | {sparkline(row.history[-12:])} | {when(row.last_seen)} |"
     )
 
@@ -594,25 +654,39 @@ def _dashboard_sort_key(row: DashboardRow) -> tuple[int, int, int]:
     return (int(row.priority), -row.count, number)
 
 
-def dashboard_body(rows: Sequence[DashboardRow], links: RunLinks, now: datetime) -> str:
-    """Every open problem by priority, rewritten in place each run, within the size limit."""
+def dashboard_body(
+    rows: Sequence[DashboardRow],
+    links: RunLinks,
+    now: datetime,
+    redaction: RedactionPolicy | None = None,
+) -> str:
+    """Every open problem by priority, rewritten in place each run, within the size limit.
+    The rows' titles are issue titles (log-derived, already redacted, or a person's)."""
+    red = DEFAULT_POLICY if redaction is None else redaction
     ordered = sorted(rows, key=_dashboard_sort_key)
     shown = len(ordered)
     while True:
-        body = _dashboard(ordered, shown, links, now)
+        body = _dashboard(ordered, shown, links, now, red)
         if _fits(body) or shown == 0:
-            return body
+            break
         shown = shown // 2
+    return _verified(body, lambda shadow: _dashboard(ordered, shown, links, now, shadow), red)
 
 
-def _dashboard(rows: Sequence[DashboardRow], shown: int, links: RunLinks, now: datetime) -> str:
+def _dashboard(
+    rows: Sequence[DashboardRow],
+    shown: int,
+    links: RunLinks,
+    now: datetime,
+    redaction: RedactionPolicy,
+) -> str:
     lines = [dashboard_marker(), "", f"Open problems as of {when(now)}: {len(rows)}.", ""]
     if rows:
         lines += [
             "| Priority | Issue | Problem | Status | Events (last run) | Trend | Last seen |",
             "|---|---|---|---|---|---|---|",
         ]
-        lines.extend(_dashboard_row(r) for r in rows[:shown])
+        lines.extend(_dashboard_row(r, redaction) for r in rows[:shown])
     else:
         lines.append("Nothing open. The garden is tidy.")
     if shown < len(rows):

@@ -30,11 +30,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from log_gardener.core.shared import marker
-
-
-class UnsafeDocumentError(ValueError):
-    pass
-
+from log_gardener.errors import UnsafeDocumentError
 
 # Characters that are invisible or reorder text but are not Unicode format/control characters.
 _EXTRA_INVISIBLE = frozenset({0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x2800})

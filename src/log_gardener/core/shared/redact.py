@@ -48,9 +48,27 @@ class RedactionPolicy:
     # Texts already redacted with this policy, when the policy is one run's (``for_one_run``):
     # a problem's title, template, service or frame is published in many places.
     memo: dict[str, str] | None = field(default=None, compare=False, hash=False, repr=False)
+    # The shadow of a document's rendering (``shadow_of``): every text through ``redact`` or
+    # ``published`` becomes a stand-in of the same length, so verification can compare what
+    # the document renders outside code with what our own words alone render there.
+    shadow: bool = False
 
 
 DEFAULT_POLICY = RedactionPolicy()
+
+
+STAND_IN = "x"  # what each character of log text becomes in a shadow rendering
+
+
+def shadow_of(policy: RedactionPolicy) -> RedactionPolicy:
+    """The policy a document's shadow is rendered with (the same memo, so no text is
+    redacted twice)."""
+    return replace(policy, shadow=True)
+
+
+def published(text: str, policy: RedactionPolicy) -> str:
+    """Log-derived text already redacted (an issue title): itself, or its stand-in."""
+    return STAND_IN * len(text) if policy.shadow else text
 
 
 def for_one_run(policy: RedactionPolicy) -> RedactionPolicy:
@@ -1170,14 +1188,16 @@ def find_spans(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> list[tupl
 
 
 def redact(text: str, policy: RedactionPolicy = DEFAULT_POLICY) -> str:
-    """``text`` with every secret or personal value replaced by ``[REDACTED:<kind>]``."""
+    """``text`` with every secret or personal value replaced by ``[REDACTED:<kind>]``.
+
+    With a shadow policy: a stand-in as long as that (layout decisions stay the same)."""
     memo = policy.memo
-    if memo is None:
-        return _redact(text, policy)
-    done = memo.get(text)
+    done = None if memo is None else memo.get(text)
     if done is None:
-        done = memo[text] = _redact(text, policy)
-    return done
+        done = _redact(text, policy)
+        if memo is not None:
+            memo[text] = done
+    return STAND_IN * len(done) if policy.shadow else done
 
 
 def _redact(text: str, policy: RedactionPolicy) -> str:
