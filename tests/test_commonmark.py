@@ -14,9 +14,9 @@ import pytest
 
 from log_gardener import cli
 from log_gardener.core.publishing import commonmark
-from log_gardener.core.publishing.markdown import UnsafeDocumentError
 from log_gardener.core.publishing.render import Published, verified
 from log_gardener.core.shared.redact import DEFAULT_POLICY
+from log_gardener.errors import UnsafeDocumentError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"

@@ -19,11 +19,11 @@ from log_gardener.core.publishing.markdown import (
     code_block,
     inline_text,
     plain_title,
-    verify_document,
 )
 from log_gardener.core.shared import marker
 from log_gardener.core.shared.redact import redact
 from tests.exposure import exposed_text
+from tests.fragment_oracle import verify_document
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ENTRIES = CORPUS / "untrusted_entries.jsonl"

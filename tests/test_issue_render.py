@@ -32,7 +32,6 @@ from log_gardener.core.publishing.issue_render import (
     silence_comment,
     trusted_prose,
 )
-from log_gardener.core.publishing.markdown import verify_document
 from log_gardener.core.publishing.sparkline import sparkline
 from log_gardener.core.shared.marker import comment_run_id, parse_issue_marker, run_marker
 from log_gardener.core.shared.redact import RedactionPolicy, redact
@@ -44,6 +43,7 @@ from log_gardener.model import (
     Severity,
     StackFrame,
 )
+from tests.fragment_oracle import verify_document
 from tests.planning_factory import T0, cluster, judgement, known, record
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -7,16 +7,16 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from log_gardener.core.publishing.markdown import (
-    UnsafeDocumentError,
     code_block,
     code_span,
     code_text,
     inline_text,
     plain_title,
-    verify_document,
     visible,
 )
 from log_gardener.core.shared import marker
+from log_gardener.errors import UnsafeDocumentError
+from tests.fragment_oracle import verify_document
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 

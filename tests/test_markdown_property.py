@@ -13,9 +13,9 @@ from log_gardener.core.publishing.markdown import (
     code_text,
     inline_text,
     plain_title,
-    verify_document,
 )
 from log_gardener.core.shared import marker
+from tests.fragment_oracle import verify_document
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
