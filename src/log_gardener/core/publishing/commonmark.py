@@ -82,6 +82,10 @@ _RAW_HTML_TEXT = re.compile(rb"<html_(?:block|inline)(?: xml:space=\"preserve\")
 _XML_ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&amp;", b"&"))
 
 
+def _code_left_out(found: re.Match[bytes]) -> bytes:
+    return found.group(1) + b"<"  # a function: faster than the template r"\1<" per match
+
+
 def _unescaped(text: bytes) -> str:
     for entity, char in _XML_ENTITIES:
         text = text.replace(entity, char)
@@ -132,10 +136,11 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
 
     def read(document: str) -> Reading:
         xml = parse_to_xml(document)
+        live = _CODE_TEXT.sub(_code_left_out, xml)
         if _RAW_HTML.search(xml) is None:
-            return Reading(_CODE_TEXT.sub(rb"\1<", xml), False)
+            return Reading(live, False)
         html = tuple(_unescaped(found) for found in _RAW_HTML_TEXT.findall(xml))
-        return Reading(_CODE_TEXT.sub(rb"\1<", xml), True, html)
+        return Reading(live, True, html)
 
     return read if _reads_as_expected(read) else None
 

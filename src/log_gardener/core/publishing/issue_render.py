@@ -92,9 +92,12 @@ def _safe_span(text: str, redaction: RedactionPolicy, limit: int = 200) -> str:
     return code_span(cleaned)
 
 
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def _cell(markdown: str) -> str:
     """A table cell: an unescaped pipe (even inside a code span) would split the row."""
-    return re.sub(r"(?<!\\)\|", r"\\|", markdown)
+    return _UNESCAPED_PIPE.sub(r"\\|", markdown) if "|" in markdown else markdown
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> list[str]:
