@@ -215,7 +215,8 @@ def test_the_action_does_not_publish_a_refused_body_and_says_so(
     published = publish_through_action(workspace, source)
     assert published["code"] == EXIT_UNEXPECTED
     for document in markdown_documents(published):
-        assert TAG not in exposed_text(document)  # in code at most (the dashboard's title)
+        assert TAG not in exposed_text(document)  # in the worklog's code at most
+    assert not any(TAG in body for body in published["bodies"])  # nor "being created"
     assert not any(TAG in title for title in published["titles"])
     assert any("plain-svc" in body for body in published["bodies"])  # the rest was published
     assert not any("rev-0" in body for body in published["bodies"])

@@ -261,14 +261,16 @@ class _Planner:
         self.notes: list[str] = []
         self.titles: dict[str, str] = {}  # fingerprint -> issue title, rendered once
         self.refused: list[str] = []
+        self.not_created: set[str] = set()  # fingerprints whose new issue was refused
 
-    def unless_refused(self, what: str, act: Callable[[], object]) -> None:
+    def unless_refused(self, what: str, act: Callable[[], object]) -> bool:
         """``act`` plans one situation's operations; if one of its documents fails its
         verification (the texts raise ``UnsafeDocumentError``), none of them is planned and the
-        worklog says so in our words."""
+        worklog says so in our words.  True when planned."""
         ops, notes = len(self.ops), len(self.notes)
         try:
             act()
+            return True
         except UnsafeDocumentError:
             del self.ops[ops:]
             del self.notes[notes:]
@@ -278,6 +280,7 @@ class _Planner:
             )
             self.refused.append(words)
             self.notes.append(words)
+            return False
 
     def title(self, judged: JudgedCluster) -> str:
         fp = judged.cluster.fingerprint
@@ -342,7 +345,10 @@ class _Planner:
         if judged.status is ClusterStatus.MUTED:
             self.muted(judged, issue)
         elif issue is None:
-            self.unless_refused(f"the new issue of problem {fp[:12]}", lambda: self.create(judged))
+            if not self.unless_refused(
+                f"the new issue of problem {fp[:12]}", lambda: self.create(judged)
+            ):
+                self.not_created.add(fp)  # nor listed on the dashboard as being created
         else:
             self.unless_refused(
                 f"the edit or comment of issue {issue.number}", lambda: self.seen(judged, issue)
@@ -568,9 +574,10 @@ def plan_issues(inp: PlanInput) -> Plan:
             )
     if inp.policy.dashboard:
         closed = {i.number for i in silent} | closing
+        listed = [j for j in judged if j.cluster.fingerprint not in planner.not_created]
         planner.unless_refused(
             "the dashboard",
-            lambda: planner.ops.append(_dashboard_op(inp, planner.index, judged, closed, titles)),
+            lambda: planner.ops.append(_dashboard_op(inp, planner.index, listed, closed, titles)),
         )
     used = [label for op in planner.ops for label in op.labels]
     operations = (*_label_ops(used, inp.policy), *planner.ops)
