@@ -255,4 +255,6 @@ def test_a_credentials_failure_is_recorded_in_a_worklog_and_keeps_the_state(fake
     worklog = github.file_at(worklog_path) or ""
     assert "**Error:**" in worklog and "id-token: write" in worklog
     assert github.file_at("worklog/state.json") is None, "the cursor does not move"
+    assert "Committed the worklog alone:" in printed
+    assert "worklog and state" not in printed
     assert marked(github) == []

@@ -735,6 +735,10 @@ def print_outcome(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) -
             f"{name}, {worst.status.value}."
         )
     _print_journal(outcome, options, out)
+    if outcome.commit is not None and outcome.commit.result is OperationResult.DONE:
+        # A failed run commits its worklog alone (the state stays, so the next run replays).
+        what = "the worklog alone" if outcome.error is not None else "the worklog and state"
+        out.print(f"Committed {what}: {outcome.commit.url}")
 
 
 def _print_journal(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) -> None:
@@ -751,8 +755,6 @@ def _print_journal(outcome: RunOutcome, options: RunOptions, out: RunnerOutput) 
         if op.fingerprint in names:
             target = f"{target} ({names[op.fingerprint]})" if number else names[op.fingerprint]
         out.print(f"  {op.kind.value} {target}: {entry.result.value}. {op.reason}".rstrip())
-    if outcome.commit is not None and outcome.commit.result is OperationResult.DONE:
-        out.print(f"Committed the worklog and state: {outcome.commit.url}")
 
 
 def _problem_names(outcome: RunOutcome) -> dict[str, str]:
