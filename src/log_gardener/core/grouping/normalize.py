@@ -137,6 +137,8 @@ def _normalize(
         line_no=line_no,
         severity_unknown=severity_unknown,
         payload=payload.data,
+        weight=1,
+        stand_in=False,
     )
 
 
