@@ -27,6 +27,7 @@ COMPILED = [
     "src/log_gardener/core/grouping/platform.py",
     "src/log_gardener/core/grouping/problems.py",
     "src/log_gardener/workers.py",
+    "src/log_gardener/adapters/file_source.py",
     "src/log_gardener/jsonio.py",
 ]
 

@@ -50,7 +50,7 @@ class FileSource:
 
     def entries(self, window: Window | None) -> Iterator[Item]:
         """Every decoded value with its 1-based line; the window is the pipeline's business."""
-        del window  # the pipeline filters by time; a file has no server-side filter
+        _ = window  # the pipeline filters by time; a file has no server-side filter
         opened_here = self._stream is None and self._path != STDIN
         stream = self._open()
         try:
