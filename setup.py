@@ -24,7 +24,10 @@ COMPILED = [
     "src/log_gardener/core/grouping/ingest.py",
     "src/log_gardener/core/grouping/infra.py",
     "src/log_gardener/core/grouping/stacktrace.py",
+    "src/log_gardener/core/grouping/platform.py",
+    "src/log_gardener/core/grouping/problems.py",
     "src/log_gardener/workers.py",
+    "src/log_gardener/adapters/file_source.py",
     "src/log_gardener/jsonio.py",
 ]
 

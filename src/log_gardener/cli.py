@@ -337,18 +337,39 @@ FUTURE_SKEW = timedelta(days=1)  # Cloud Logging refuses entries further in the 
 def span_of(items: Iterable[tuple[int, object]], now: datetime) -> Window | None:
     """The entries' own time span.  A timestamp in the future never stretches it: such an
     entry falls outside the window and is counted as skipped."""
+    counted = _counted_moment(now)
     earliest: datetime | None = None
     latest: datetime | None = None
     for _line, raw in items:
         if not isinstance(raw, dict):
             continue
-        # The entry parser's reading, so the span agrees with what the run keeps (a
-        # ``{seconds, nanos}`` timestamp included).
-        moment = parse_timestamp(raw.get("timestamp"))
-        if moment is None or moment > now + FUTURE_SKEW:
+        moment = counted(raw.get("timestamp"))
+        if moment is None:
             continue
         earliest = moment if earliest is None or moment < earliest else earliest
         latest = moment if latest is None or moment > latest else latest
+    return _span(earliest, latest)
+
+
+def file_span(source: FileSource, now: datetime) -> Window | None:
+    """``span_of`` the file's entries, decoding only the lines that decide it
+    (``FileSource.bounds``): a file run reads its entries once more afterwards."""
+    return _span(*source.bounds(now + FUTURE_SKEW))
+
+
+def _counted_moment(now: datetime) -> Callable[[object], datetime | None]:
+    limit = now + FUTURE_SKEW
+
+    def counted(value: object) -> datetime | None:
+        # The entry parser's reading, so the span agrees with what the run keeps (a
+        # ``{seconds, nanos}`` timestamp included).
+        moment = parse_timestamp(value)
+        return None if moment is None or moment > limit else moment
+
+    return counted
+
+
+def _span(earliest: datetime | None, latest: datetime | None) -> Window | None:
     if earliest is None or latest is None:
         return None
     return Window(earliest, latest + timedelta(microseconds=1))
@@ -379,7 +400,7 @@ def file_feeds(options: RunOptions, now: datetime, base: Path) -> tuple[list[Fee
         path = str(base / options.source.removeprefix("file:"))
         source = FileSource(path)
         label = options.service or Path(path).stem
-        span = span_of(FileSource(path).entries(None), now)
+        span = file_span(FileSource(path), now)
     window = file_window(options, now, span)
     workers = default_workers() if options.workers is None else options.workers
     capped: EntrySource

@@ -82,7 +82,7 @@ from log_gardener.model import (
     Window,
 )
 from log_gardener.ports import EntrySource, FetchReport, IssueTracker
-from log_gardener.workers import ParallelFileSource, full_samples, take
+from log_gardener.workers import ParallelFileSource, fewer_collections, full_samples, take
 
 COMMIT_MESSAGE = "log-gardener: worklog and state"  # constant: never any log text
 STATE_FILE = "state.json"
@@ -282,6 +282,13 @@ def reconcile(state: GardenerState, existing: Sequence[ExistingIssue]) -> Garden
 
 
 def _ingest(
+    settings: RunSettings, feeds: Sequence[Feed], gathered: _Gathered, window: Window
+) -> list[ClusterSummary]:
+    with fewer_collections():
+        return _ingest_feeds(settings, feeds, gathered, window)
+
+
+def _ingest_feeds(
     settings: RunSettings, feeds: Sequence[Feed], gathered: _Gathered, window: Window
 ) -> list[ClusterSummary]:
     clusterer = Clusterer(

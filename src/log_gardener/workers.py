@@ -22,6 +22,7 @@ input, a file shorter than one batch, or ``workers`` <= 1 take the ordinary one-
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -56,6 +57,27 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+GC_YOUNG = 50_000  # allocations between young collections while entries stream (default 700)
+
+
+class fewer_collections:  # a context manager, named like contextlib's
+    """Young-generation garbage collection every ``GC_YOUNG`` allocations instead of 700 while
+    entries stream: each entry allocates a dozen short-lived containers (its decoded JSON, its
+    record), so the default made the collector scan the young objects every ~50 entries, a
+    tenth of the run.  Nothing lives longer for it (the entries hold no reference cycles), and
+    the older generations keep their thresholds."""
+
+    def __init__(self) -> None:
+        self._before = gc.get_threshold()
+
+    def __enter__(self) -> None:
+        self._before = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG, self._before[1], self._before[2])
+
+    def __exit__(self, *exc: object) -> None:
+        gc.set_threshold(*self._before)
 
 
 def take(ingestor: Ingestor, item: Prepared) -> None:
@@ -243,6 +265,7 @@ _grouping = False
 def _init(config: RulesConfig, grouping: bool) -> None:
     global _config, _grouping  # one worker process, one configuration
     _config, _grouping = config, grouping
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])  # as ``fewer_collections``
 
 
 def _work(

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from typing import TextIO
 
 from log_gardener import jsonio
+from log_gardener.core.grouping.normalize import parse_timestamp
 from log_gardener.errors import InputError, quote_value
 from log_gardener.model import MalformedEntry, Window
 from log_gardener.ports import FetchReport
@@ -30,6 +33,11 @@ _WHITESPACE = " \t\r\n"
 _DECODER = json.JSONDecoder()
 
 Item = tuple[int, object | MalformedEntry]
+Bounds = tuple[datetime | None, datetime | None]
+
+# A line's one "timestamp" key with a plain string value (see ``FileSource.bounds``).
+_TIMESTAMP_KEY = '"timestamp"'
+_TIMESTAMP_VALUE = re.compile(r'"timestamp"[ \t]*:[ \t]*"([^"\\]*)"')
 
 
 class FileSource:
@@ -50,7 +58,7 @@ class FileSource:
 
     def entries(self, window: Window | None) -> Iterator[Item]:
         """Every decoded value with its 1-based line; the window is the pipeline's business."""
-        del window  # the pipeline filters by time; a file has no server-side filter
+        _ = window  # the pipeline filters by time; a file has no server-side filter
         opened_here = self._stream is None and self._path != STDIN
         stream = self._open()
         try:
@@ -65,6 +73,38 @@ class FileSource:
 
     def report(self) -> FetchReport:
         return FetchReport(pages=1 if self._count else 0, entries=self._count, note=self._note)
+
+    def bounds(self, limit: datetime) -> Bounds:
+        """The earliest and latest timestamp (as the entry parser reads it, ``{seconds, nanos}``
+        included) not after ``limit`` over the entries that ``entries`` yields as objects; None
+        when no entry has one.
+
+        The same answer as decoding every entry, without decoding most lines of JSON Lines: a
+        line whose text holds ``"timestamp"`` once, with a plain string value and no ``\\u``
+        escape (the only way to spell that key otherwise), can hold no other top-level
+        timestamp, so it can only count with that value (a valid line whose key is top-level)
+        or not at all (a nested key, a broken line).  Such a line's value is a candidate; only
+        the earliest and the latest candidate decide, so those two lines alone are decoded to
+        confirm they count (should one not, every line is decoded).  Other lines are decoded.
+        """
+        if self._path == STDIN or self._stream is not None:
+            return self._decoded_bounds(limit)
+        stream = self._open()
+        try:
+            found = _json_lines_bounds(stream, limit)
+        except OSError as error:
+            raise self._error("could not be read", str(error.strerror or error)) from error
+        finally:
+            stream.close()
+        return self._decoded_bounds(limit) if found is None else found
+
+    def _decoded_bounds(self, limit: datetime) -> Bounds:
+        earliest: datetime | None = None
+        latest: datetime | None = None
+        for _line, raw in self.entries(None):
+            if isinstance(raw, dict):
+                earliest, latest = _widen(earliest, latest, _moment(raw.get("timestamp"), limit))
+        return earliest, latest
 
     # --- opening and format detection -----------------------------------------------------
 
@@ -159,6 +199,68 @@ def _decode_line(line: str, line_no: int) -> Item:
         return line_no, MalformedEntry(line_no, "line is nested too deeply to decode")
     except ValueError:
         return line_no, MalformedEntry(line_no, "line is not valid JSON")
+
+
+def _widen(earliest: datetime | None, latest: datetime | None, moment: datetime | None) -> Bounds:
+    if moment is None:
+        return earliest, latest
+    if earliest is None or moment < earliest:
+        earliest = moment
+    if latest is None or moment > latest:
+        latest = moment
+    return earliest, latest
+
+
+def _moment(value: object, limit: datetime) -> datetime | None:
+    moment = parse_timestamp(value)
+    return None if moment is None or moment > limit else moment
+
+
+def _counted(line: str, limit: datetime) -> datetime | None:
+    """The moment a line counts with when decoded (None: it does not count)."""
+    try:
+        raw = jsonio.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return _moment(raw.get("timestamp"), limit) if isinstance(raw, dict) else None
+
+
+def _json_lines_bounds(stream: TextIO, limit: datetime) -> Bounds | None:
+    """``FileSource.bounds`` of a JSON Lines stream; None when the stream is not JSON Lines
+    whose first line is an object, or when a deciding candidate does not count."""
+    first = _first_line(stream)[1]
+    if not first:
+        return None, None
+    try:
+        head = jsonio.loads(first)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(head, dict):
+        return None
+    earliest, latest = _widen(None, None, _moment(head.get("timestamp"), limit))
+    low: datetime | None = None  # the earliest and latest candidates, and their lines
+    high: datetime | None = None
+    low_line = high_line = ""
+    for line in stream:
+        if line.isspace() or not line:  # as ``not line.strip()``, without a copy
+            continue
+        if "\\u" not in line and line.count(_TIMESTAMP_KEY) == 1:
+            found = _TIMESTAMP_VALUE.search(line)
+            if found is not None:
+                candidate = _moment(found.group(1), limit)
+                if candidate is not None:
+                    if low is None or candidate < low:
+                        low, low_line = candidate, line
+                    if high is None or candidate > high:
+                        high, high_line = candidate, line
+                continue  # counts with this value or not at all
+        earliest, latest = _widen(earliest, latest, _counted(line, limit))
+    for candidate, line in ((low, low_line), (high, high_line)):
+        if candidate is not None:
+            if _counted(line, limit) != candidate:
+                return None
+            earliest, latest = _widen(earliest, latest, candidate)
+    return earliest, latest
 
 
 def _json_lines(stream: TextIO, line_no: int) -> Iterator[Item]:

@@ -161,6 +161,18 @@ def _keep_status(raw: list[str], tokens: list[str]) -> None:
             tokens[index] = raw[index]
 
 
+# Tokens that differ only in their ASCII digits ("port=52341", "port=41723") mostly mask
+# alike, so a result is also cached by the token's shape (each ASCII digit written 0).  Every
+# test masking makes of a token's digits is a test of ``\d`` (or of a class holding all ten)
+# except two: the "0" of "0x" (no "x" or "X" in the token: none) and the 2-9 of pod suffixes
+# (no "-": none).  Tokens of one shape without those characters therefore take one path
+# through ``_mask_variable``, and a result without any ASCII digit (all went into
+# placeholders) is every such token's result.  Others are cached by the token only.
+_ZEROS = str.maketrans("123456789", "000000000")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_SHAPE_CACHE: dict[str, str] = {}
+
+
 def mask_token(token: str) -> str:
     """One whitespace-free token with its variable core replaced; punctuation around it kept."""
     if token.isdigit():
@@ -168,8 +180,19 @@ def mask_token(token: str) -> str:
     cached = _TOKEN_CACHE.get(token)
     if cached is not None:
         return cached
+    shape = ""
+    if "-" not in token and "x" not in token and "X" not in token:
+        shape = token.translate(_ZEROS)
+        cached = _SHAPE_CACHE.get(shape)
+        if cached is not None:
+            return cached
     # Without a digit, "@" or "://" it is punctuation around a word: "error:", "(default)".
     result = token if _NEEDS_MASK.search(token) is None else _mask_variable(token)
+    if shape and shape != token and _ASCII_DIGIT.search(result) is None:
+        if len(_SHAPE_CACHE) >= _TOKEN_CACHE_LIMIT:
+            _SHAPE_CACHE.clear()
+        _SHAPE_CACHE[shape] = result  # for every token of this shape
+        return result
     if len(_TOKEN_CACHE) >= _TOKEN_CACHE_LIMIT:
         _TOKEN_CACHE.clear()
     _TOKEN_CACHE[token] = result

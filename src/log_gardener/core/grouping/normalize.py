@@ -137,6 +137,8 @@ def _normalize(
         line_no=line_no,
         severity_unknown=severity_unknown,
         payload=payload.data,
+        weight=1,
+        stand_in=False,
     )
 
 
@@ -723,12 +725,10 @@ _EMPTY: Mapping[str, object] = {}
 def _string_map(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    if set(map(type, value.values())) <= _ONLY_STR:  # the usual case, at C speed
-        return dict(value)
-    return {str(key): _text(item) for key, item in value.items()}
-
-
-_ONLY_STR = {str}
+    for item in value.values():
+        if type(item) is not str:
+            return {str(key): _text(item) for key, item in value.items()}
+    return dict(value)  # the usual case: every value a string
 
 
 def _first_value(data: Mapping[str, object], keys: tuple[str, ...]) -> object:
