@@ -8,9 +8,11 @@ two runs can be compared byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ import pytest
 
 from log_gardener import cli, jsonio, workers
 from log_gardener.cli import main
+from log_gardener.model import LogRecord, MalformedEntry, Severity
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"
@@ -202,3 +205,56 @@ def test_without_orjson_the_outputs_are_the_same(tmp_path: Path) -> None:
             {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
         )
     assert outputs[0] == outputs[1]
+
+
+def _wire_round_trip(lines: list[str], minimum: Severity) -> list[object]:
+    """What the parent decodes from one batch a worker prepared and pickled (in this process)."""
+    from log_gardener.core.judging.rules import RulesConfig
+
+    workers._init(RulesConfig(), False)
+    batch = (1, lines)
+    wires = pickle.loads(pickle.dumps(workers._work(batch, int(minimum), None)))
+    return list(workers._decode_wire(batch, wires))
+
+
+@pytest.mark.parametrize("minimum", [Severity.DEFAULT, Severity.ERROR])
+def test_the_wire_gives_the_records_the_one_process_path_gives(minimum: Severity) -> None:
+    """Repeated strings and labels travel once per batch (shared objects in the parent): the
+    decoded records, groupings and glances equal the ones prepared in this process, field by
+    field, on the demo's varied entries and on entries that share labels in another order."""
+    from log_gardener.core.grouping.ingest import prepare
+    from log_gardener.core.judging.rules import RulesConfig
+
+    lines = DEMO.read_text(encoding="utf-8").splitlines(keepends=True)[:600]
+    extra = [
+        '{"insertId":"a","timestamp":"2024-05-01T12:00:00Z","severity":"ERROR",'
+        '"labels":{"x":"1","y":"2"},"textPayload":"boom 1"}\n',
+        '{"insertId":"b","timestamp":"2024-05-01T12:00:01Z","severity":"ERROR",'
+        '"labels":{"y":"2","x":"1"},"textPayload":"boom 2"}\n',
+        '{"insertId":"c","timestamp":"2024-05-01T12:00:02Z","severity":"ERROR",'
+        '"labels":{"x":"1","y":"2"},"textPayload":"boom 3"}\n',
+        "\n",
+        "not json\n",
+    ]
+    lines = lines + extra
+    decoded = _wire_round_trip(lines, minimum)
+    expected = []
+    for line_no, line in enumerate(lines, 1):
+        if line.isspace():
+            continue
+        try:
+            raw: object = jsonio.loads(line)
+        except ValueError:
+            raw = MalformedEntry(line_no, "line is not valid JSON")
+        expected.append(prepare(raw, line_no, minimum, RulesConfig(), False, None))
+    assert len(decoded) == len(expected)
+    light = [f.name for f in dataclasses.fields(LogRecord) if f.name not in workers._HEAVY]
+    for got, want in zip(decoded, expected, strict=True):
+        if isinstance(want, tuple) and isinstance(want[0], LogRecord):
+            assert isinstance(got, tuple)
+            assert got[1] == want[1]
+            for name in light:
+                assert getattr(got[0], name) == getattr(want[0], name), name
+            assert workers._full(got[0]) == want[0]
+        else:
+            assert got == want

@@ -26,7 +26,7 @@ import gc
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import TextIO
@@ -273,7 +273,9 @@ def _work(
 ) -> list[_Wire]:
     assert _config is not None
     prepared = _prepare_lines(batch, Severity(min_severity), _config, _grouping, fallback)
-    return [_to_wire(item) for item in prepared]
+    shared: dict[str, str] = {}  # one batch's repeated values, sent once each
+    mappings: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+    return [_to_wire(item, shared, mappings) for item in prepared]
 
 
 def _prepare_lines(
@@ -298,14 +300,65 @@ def _prepare_lines(
         yield prepare(raw, line_no, min_severity, config, grouping, fallback)
 
 
-def _to_wire(item: Prepared) -> _Wire:
+def _to_wire(
+    item: Prepared,
+    shared: dict[str, str],
+    mappings: dict[tuple[tuple[str, str], ...], Mapping[str, str]],
+) -> _Wire:
+    """One entry as plain values.  The strings that repeat across a batch's entries (service,
+    revision, template, ...) and equal label mappings become one object each (``shared``):
+    pickle then sends a repeat as a two-byte reference and the parent decodes it to the same
+    object, whose hash is computed once.  The values are equal either way: nothing mutates a
+    record's labels (a frozen record's mapping, read only)."""
     if isinstance(item, Glance):
-        return ("g", *item)
+        revision = item.revision
+        return (
+            "g",
+            item.timestamp,
+            item.severity,
+            shared.setdefault(revision, revision),
+            item.http_status,
+            item.message,
+        )
     if isinstance(item, MalformedEntry):
         return ("m", item)
     record, grouping = item
     values = record.__dict__
-    return ("r", grouping, *[values[name] for name in _LIGHT])
+    one = shared.setdefault
+    wire: list[object] = [values[name] for name in _LIGHT]
+    for index in _SHARED_AT:
+        value = wire[index]
+        if value:
+            assert isinstance(value, str)
+            wire[index] = one(value, value)
+    labels: Mapping[str, str] = values["labels"]
+    if labels:
+        wire[_LABELS_AT] = mappings.setdefault(tuple(labels.items()), labels)
+    key, platform, template, no_timestamp = grouping
+    if template is not None:
+        template = one(template, template)
+    return ("r", (key, platform, template, no_timestamp), *wire)
+
+
+# Light record fields whose values repeat across entries (not ids, times or messages).
+_SHARED = frozenset(
+    {
+        "log_name",
+        "resource_type",
+        "project",
+        "service",
+        "revision",
+        "location",
+        "logger",
+        "function",
+        "source_file",
+        "exception_type",
+        "exception_value",
+        "payload_kind",
+    }
+)
+_SHARED_AT = tuple(index for index, name in enumerate(_LIGHT) if name in _SHARED)
+_LABELS_AT = _LIGHT.index("labels")
 
 
 def _decode_wire(batch: tuple[int, list[str]], wires: list[_Wire]) -> Iterator[Prepared]:
