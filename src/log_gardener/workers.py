@@ -9,7 +9,8 @@ The parent reads the file in batches of lines and hands each batch to a pool of 
 processes.  A worker decodes each line (``jsonio``), runs the ingest step's stateless part
 (``ingest.prepare``: the glance below the minimum severity, ``normalize_entry``, the rules'
 grouping key, ``cluster.message_template``) and sends back compact tuples: the few record
-fields the ingest step and the clusterer count with (no payload, no labels, no full text).
+fields the ingest step and the clusterer count with (no payload, resource labels or full
+text; a batch's repeated strings and labels sent once).
 The parent takes the results batch by batch in input order and feeds them to the one
 ``Ingestor`` and ``Clusterer``, so grouping stays single-threaded and the results are the
 same for any number of workers.  The records the clusterer keeps as samples are rebuilt in
