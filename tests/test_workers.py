@@ -22,6 +22,8 @@ import pytest
 
 from log_gardener import cli, jsonio, workers
 from log_gardener.cli import main
+from log_gardener.core.grouping.infra import may_signal
+from log_gardener.core.grouping.normalize import Glance
 from log_gardener.model import LogRecord, MalformedEntry, Severity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,5 +258,50 @@ def test_the_wire_gives_the_records_the_one_process_path_gives(minimum: Severity
             for name in light:
                 assert getattr(got[0], name) == getattr(want[0], name), name
             assert workers._full(got[0]) == want[0]
+        elif isinstance(want, Glance):
+            # A glance's message travels only when the platform signals would look into it.
+            assert isinstance(got, Glance)
+            assert got._replace(message="") == want._replace(message="")
+            assert got.message == (want.message if may_signal(want.message) else "")
         else:
             assert got == want
+
+
+def test_glances_count_alike_with_or_without_their_messages() -> None:
+    """Below the minimum severity, the worker's glances (messages dropped where they hold no
+    platform signal) give the same revisions, statuses, exits and signals as the full way."""
+    from log_gardener.core.grouping.infra import InfraTracker
+    from log_gardener.core.grouping.normalize import glance_below
+
+    messages = [
+        "Container called exit(137).",
+        "x" * 401 + " Container called exit(1).",  # too long to be looked into
+        "Memory limit of 512 MiB exceeded with 600 MiB used.",
+        "plain request log line",
+        "GET /health 200",
+        "",
+        "Shutting down",
+    ]
+    lines = [
+        json.dumps(
+            {
+                "insertId": str(index),
+                "timestamp": f"2024-05-01T12:00:{index:02d}Z",
+                "severity": "INFO",
+                "resource": {"type": "cloud_run_revision", "labels": {"revision_name": "r-1"}},
+                "httpRequest": {"status": 500 + index},
+                "textPayload": message,
+            }
+        )
+        + "\n"
+        for index, message in enumerate(messages)
+    ]
+    decoded = _wire_round_trip(lines, Severity.ERROR)
+    full, light = InfraTracker(), InfraTracker()
+    for line, got in zip(lines, decoded, strict=True):
+        want = glance_below(json.loads(line), Severity.ERROR)
+        assert isinstance(want, Glance) and isinstance(got, Glance)
+        full.observe_parts(want.revision, want.timestamp, want.http_status, want.message)
+        light.observe_parts(got.revision, got.timestamp, got.http_status, got.message)
+    assert light.summary() == full.summary()
+    assert full.summary().container_exits and full.summary().signals

@@ -34,6 +34,7 @@ from typing import TextIO
 
 from log_gardener import jsonio
 from log_gardener.adapters.file_source import FileSource
+from log_gardener.core.grouping.infra import may_signal
 from log_gardener.core.grouping.ingest import Grouping, Ingestor, prepare
 from log_gardener.core.grouping.normalize import Glance, normalize_entry
 from log_gardener.core.judging.rules import RulesConfig
@@ -312,14 +313,17 @@ def _to_wire(
     object, whose hash is computed once.  The values are equal either way: nothing mutates a
     record's labels (a frozen record's mapping, read only)."""
     if isinstance(item, Glance):
+        # The parent only counts a glance (window, revision, status, platform signals): a
+        # message ``InfraTracker`` would not look into travels as "" (the same counts).
         revision = item.revision
+        message = item.message if may_signal(item.message) else ""
         return (
             "g",
             item.timestamp,
             item.severity,
             shared.setdefault(revision, revision),
             item.http_status,
-            item.message,
+            message,
         )
     if isinstance(item, MalformedEntry):
         return ("m", item)

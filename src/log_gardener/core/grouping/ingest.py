@@ -259,7 +259,8 @@ class Ingestor:
 
     def _skip_below(self, glance: Glance) -> None:
         # The same steps as ``add`` for such an entry: window, platform signals, severity.
-        if self.window is not None and not self.window.contains(glance.timestamp):
+        window = self.window  # Window.contains inlined, as in ``_add_record``
+        if window is not None and not window.start <= glance.timestamp < window.end:
             self._counts["skipped_window"] += 1
             return
         self.infra.observe_parts(
