@@ -28,12 +28,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Any
 
 from log_gardener.errors import UnsafeDocumentError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 CMARK = "cmark-gfm"
 MARKDOWN_IT = "markdown-it"
@@ -49,7 +50,16 @@ class Reading:
 
 # --- markdown-it-py ------------------------------------------------------------------------
 
-_MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+# Made on first use: where cmark-gfm reads, markdown-it-py is not even imported (~20 ms).
+_MARKDOWN: list[MarkdownIt] = []
+
+
+def _markdown_it() -> MarkdownIt:
+    if not _MARKDOWN:
+        from markdown_it import MarkdownIt
+
+        _MARKDOWN.append(MarkdownIt("commonmark").enable("table").enable("strikethrough"))
+    return _MARKDOWN[0]
 
 
 def _markdown_it_reading(document: str) -> Reading:
@@ -68,7 +78,7 @@ def _markdown_it_reading(document: str) -> Reading:
             if token.children:
                 walk(token.children)
 
-    walk(_MARKDOWN.parse(document))
+    walk(_markdown_it().parse(document))
     return Reading(found, bool(html), tuple(html))
 
 
