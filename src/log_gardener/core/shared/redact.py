@@ -720,6 +720,8 @@ def _prose_word(value: str) -> bool:
 def _key_value_spans(
     shadow: str, pattern: re.Pattern[str], extra: frozenset[str]
 ) -> Iterator[_Span]:
+    if ":" not in shadow and "=" not in shadow:
+        return  # every separator the pattern accepts holds one (most titles and templates)
     covered = 0  # the end of the last whole object redacted: nothing inside needs a look
     for found in pattern.finditer(shadow):
         if found.start() < covered:
