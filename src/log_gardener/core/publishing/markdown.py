@@ -41,9 +41,8 @@ def _is_hidden(char: str) -> bool:
     return ord(char) in _EXTRA_INVISIBLE or unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 
-def _show_hidden(found: re.Match[str]) -> str:
-    char = found.group()
-    return f"<U+{ord(char):04X}>" if _is_hidden(char) else char
+def _show_hidden_char(char: str) -> str:
+    return f"<U+{ord(char):04X}>"
 
 
 def visible(text: str) -> str:
@@ -51,7 +50,14 @@ def visible(text: str) -> str:
     if _NOT_PRINTABLE_ASCII.search(text) is None:
         return text  # no escape, carriage return or other character to show: nothing to do
     text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_PRINTABLE_ASCII.sub(_show_hidden, text)
+    # Each distinct character looked at once (a title's "·" or "…" recurs in every span);
+    # most texts hold none to show, and are returned as they are.
+    shown = {
+        ord(char): _show_hidden_char(char)
+        for char in set(_NOT_PRINTABLE_ASCII.findall(text))
+        if _is_hidden(char)
+    }
+    return text.translate(shown) if shown else text
 
 
 def code_text(text: str) -> str:
