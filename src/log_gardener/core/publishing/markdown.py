@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters that are invisible or reorder text but are not Unicode format/control characters.
 _EXTRA_INVISIBLE = frozenset({0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x2800})
@@ -75,6 +76,7 @@ def _longest_run(text: str, char: str) -> int:
     return max((len(run) for run in runs), default=0)
 
 
+@lru_cache(maxsize=8192)  # a run spans each text ~13 times (tables, sections, shadows)
 def code_span(text: str) -> str:
     """One-line inline code whose delimiters no run of backticks in ``text`` can match."""
     body = code_text(text).replace("\n", _NEWLINE_MARK).replace("|", _PIPE_STANDIN)
