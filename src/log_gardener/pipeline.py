@@ -9,7 +9,6 @@ the same window again next time and converges to the same issues.  ``run`` never
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -53,6 +52,7 @@ from log_gardener.core.publishing.render import (
     render_worklog,
     report_document,
 )
+from log_gardener.core.shared.json_text import dumps_indented
 from log_gardener.core.shared.redact import RedactionPolicy, for_one_run, redact
 from log_gardener.core.shared.state import (
     HEALTHY_RUNS_LIMIT,
@@ -756,4 +756,4 @@ def _commit(settings: RunSettings, tracker: IssueTracker, outcome: RunOutcome) -
 
 
 def dumps_report(report: Mapping[str, object]) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(report) + "\n"

@@ -20,20 +20,23 @@ Two parsers, one question:
 
 cmarkgfm's Python wrapper hands back the parse tree without freeing it (about 30 bytes of tree
 per byte of markdown), so the tree is rendered to XML and freed with the library's own
-``cmark_render_xml`` and ``cmark_node_free`` (public cmark-gfm API, in the same shared object).
+``cmark_render_xml`` and ``cmark_node_free`` (public cmark-gfm API, in the same shared object,
+called through ctypes).
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from log_gardener.errors import UnsafeDocumentError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 CMARK = "cmark-gfm"
 MARKDOWN_IT = "markdown-it"
@@ -49,7 +52,16 @@ class Reading:
 
 # --- markdown-it-py ------------------------------------------------------------------------
 
-_MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+# Made on first use: where cmark-gfm reads, markdown-it-py is not even imported (~20 ms).
+_MARKDOWN: list[MarkdownIt] = []
+
+
+def _markdown_it() -> MarkdownIt:
+    if not _MARKDOWN:
+        from markdown_it import MarkdownIt
+
+        _MARKDOWN.append(MarkdownIt("commonmark").enable("table").enable("strikethrough"))
+    return _MARKDOWN[0]
 
 
 def _markdown_it_reading(document: str) -> Reading:
@@ -68,7 +80,7 @@ def _markdown_it_reading(document: str) -> Reading:
             if token.children:
                 walk(token.children)
 
-    walk(_MARKDOWN.parse(document))
+    walk(_markdown_it().parse(document))
     return Reading(found, bool(html), tuple(html))
 
 
@@ -95,22 +107,22 @@ def _unescaped(text: bytes) -> str:
 def _cmark_reader() -> Callable[[str], Reading] | None:
     """The cmark-gfm reader, or None where the binding is missing or not as expected."""
     try:
-        import cffi  # type: ignore[import-untyped]
         from cmarkgfm import cmark  # type: ignore[import-untyped]
 
         cmark.core_extensions_ensure_registered()
         extensions = [cmark.find_syntax_extension(name) for name in GITHUB_EXTENSIONS]
         if any(extension is None for extension in extensions):
             return None
-        ffi = cffi.FFI()
-        ffi.cdef(
-            "void cmark_node_free(void *node);"
-            "char *cmark_render_xml(void *root, int options);"
-            "void free(void *pointer);"
-        )
-        library: Any = ffi.dlopen(cmark._cmark.__file__)
-        libc: Any = ffi.dlopen(None)
-        _ = (library.cmark_node_free, library.cmark_render_xml, libc.free)  # looked up lazily
+        # ctypes, not a second cffi FFI: its ``cdef`` imports and runs pycparser (~20 ms of
+        # start-up).  The binding's own pointers pass through as addresses.
+        library = ctypes.CDLL(cmark._cmark.__file__)  # the same shared object, already loaded
+        render_xml = library.cmark_render_xml
+        render_xml.argtypes, render_xml.restype = [ctypes.c_void_p, ctypes.c_int], ctypes.c_void_p
+        node_free = library.cmark_node_free
+        node_free.argtypes, node_free.restype = [ctypes.c_void_p], None
+        free = ctypes.CDLL(None).free
+        free.argtypes, free.restype = [ctypes.c_void_p], None
+        ffi = cmark._cmark.ffi
     except (ImportError, OSError, AttributeError):  # no wheel, or not the library expected
         return None
 
@@ -122,17 +134,19 @@ def _cmark_reader() -> Callable[[str], Reading] | None:
             # A lone surrogate (argv decoded with surrogateescape) stays a byte sequence.
             text = document.encode("utf-8", "surrogatepass")
             cmark._cmark.lib.cmark_parser_feed(parser, text, len(text))
-            root = ffi.cast("void *", cmark.parser_finish(parser))
+            root = int(ffi.cast("uintptr_t", cmark.parser_finish(parser)))
         finally:
             cmark.parser_free(parser)
         try:
-            rendered = library.cmark_render_xml(root, 0)
+            rendered = render_xml(root, 0)
+            if not rendered:
+                raise MemoryError("cmark-gfm could not render a document's parse tree")
             try:
-                return bytes(ffi.string(rendered))  # UTF-8
+                return ctypes.string_at(rendered)  # UTF-8, up to its NUL
             finally:
-                libc.free(rendered)
+                free(rendered)
         finally:
-            library.cmark_node_free(root)
+            node_free(root)
 
     def read(document: str) -> Reading:
         xml = parse_to_xml(document)

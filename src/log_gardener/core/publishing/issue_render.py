@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from log_gardener.core.grouping.normalize import sample_text
 from log_gardener.core.grouping.problems import ProblemView
@@ -81,6 +82,13 @@ def _own_words_only(document: str) -> str:
 def when(moment: datetime | None) -> str:
     if moment is None:
         return "unknown"
+    if moment.tzinfo is not UTC:  # naive, or another zone (whose fold equality ignores)
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _when_aware(moment)
+
+
+@lru_cache(maxsize=8192)  # equal UTC moments are the same instant: the same text
+def _when_aware(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

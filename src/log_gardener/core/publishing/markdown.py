@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters that are invisible or reorder text but are not Unicode format/control characters.
 _EXTRA_INVISIBLE = frozenset({0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, 0x2800})
@@ -41,9 +42,8 @@ def _is_hidden(char: str) -> bool:
     return ord(char) in _EXTRA_INVISIBLE or unicodedata.category(char) in _HIDDEN_CATEGORIES
 
 
-def _show_hidden(found: re.Match[str]) -> str:
-    char = found.group()
-    return f"<U+{ord(char):04X}>" if _is_hidden(char) else char
+def _show_hidden_char(char: str) -> str:
+    return f"<U+{ord(char):04X}>"
 
 
 def visible(text: str) -> str:
@@ -51,7 +51,14 @@ def visible(text: str) -> str:
     if _NOT_PRINTABLE_ASCII.search(text) is None:
         return text  # no escape, carriage return or other character to show: nothing to do
     text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_PRINTABLE_ASCII.sub(_show_hidden, text)
+    # Each distinct character looked at once (a title's "·" or "…" recurs in every span);
+    # most texts hold none to show, and are returned as they are.
+    shown = {
+        ord(char): _show_hidden_char(char)
+        for char in set(_NOT_PRINTABLE_ASCII.findall(text))
+        if _is_hidden(char)
+    }
+    return text.translate(shown) if shown else text
 
 
 def code_text(text: str) -> str:
@@ -69,6 +76,7 @@ def _longest_run(text: str, char: str) -> int:
     return max((len(run) for run in runs), default=0)
 
 
+@lru_cache(maxsize=8192)  # a run spans each text ~13 times (tables, sections, shadows)
 def code_span(text: str) -> str:
     """One-line inline code whose delimiters no run of backticks in ``text`` can match."""
     body = code_text(text).replace("\n", _NEWLINE_MARK).replace("|", _PIPE_STANDIN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from log_gardener.core.grouping.infra import InfraSummary
@@ -47,6 +48,13 @@ CHART_SERIES = 5
 def utc(moment: datetime | None) -> str:
     if moment is None:
         return "-"
+    if moment.tzinfo is not UTC:  # naive, or another zone (whose fold equality ignores)
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _utc_aware(moment)
+
+
+@lru_cache(maxsize=8192)  # equal UTC moments are the same instant: the same text
+def _utc_aware(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -720,6 +720,8 @@ def _prose_word(value: str) -> bool:
 def _key_value_spans(
     shadow: str, pattern: re.Pattern[str], extra: frozenset[str]
 ) -> Iterator[_Span]:
+    if ":" not in shadow and "=" not in shadow:
+        return  # every separator the pattern accepts holds one (most titles and templates)
     covered = 0  # the end of the last whole object redacted: nothing inside needs a look
     for found in pattern.finditer(shadow):
         if found.start() < covered:
@@ -785,12 +787,16 @@ def _regex_finder(
 
 
 def _user_path_finder(shadow: str) -> Iterator[_Span]:
+    if "/" not in shadow and "\\" not in shadow:
+        return  # every home directory the pattern knows starts with one (most texts: neither)
     for found in _USER_PATH.finditer(shadow):
         if found["value"].lower() not in _GENERIC_USERS and not found["value"].startswith("$"):
             yield _Span(found.start("value"), found.end("value"), "user-path")
 
 
 def _email_finder(shadow: str) -> Iterator[_Span]:
+    if "@" not in shadow:
+        return
     for found in _EMAIL.finditer(shadow):
         if found["value"].split("@", 1)[0].lower() == "git":
             continue  # git@github.com:owner/repo is an address of a repository, not a person
@@ -1025,7 +1031,9 @@ _NUGET_K = re.compile(
 
 
 def _cli_credentials_finder(shadow: str) -> Iterator[_Span]:
-    for pattern in (_CLI_SECRET_ARGUMENT, _NUGET_PUSH_KEY, _NUGET_K):
+    # Each of the three needs a space or tab before its value (half of a run's texts: none).
+    arguments = (_CLI_SECRET_ARGUMENT, _NUGET_PUSH_KEY, _NUGET_K)
+    for pattern in arguments if " " in shadow or "\t" in shadow else ():
         for found in pattern.finditer(shadow):
             yield _Span(found.start("value"), found.end("value"), "password")
     if "-" not in shadow:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from log_gardener.core.shared.json_text import dumps_indented
 from log_gardener.model import (
     GROUPING_VERSION,
     PREVIOUS_GROUPING_VERSIONS,
@@ -259,7 +260,7 @@ def state_to_json(state: GardenerState) -> str:
     legacy = sorted(fp for fp in state.legacy if fp in state.clusters)
     if legacy:
         document["legacy_fingerprints"] = legacy
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps_indented(document, sort_keys=True) + "\n"
 
 
 def parse_state(text: str | None) -> tuple[GardenerState, str]:

@@ -1,0 +1,40 @@
+"""``json.dumps(value, indent=2, ensure_ascii=False)``, the same text, written faster.  Pure.
+
+The standard library indents only with its pure-Python encoder (~0.07 s for a 1,000-problem
+report and state compiled, where its C encoder writes the same document compact in a few
+milliseconds).  orjson writes the same layout (two spaces, ``": "``, ``","``, ``[]`` and
+``{}`` when empty) but not always the same scalars: ``1e-05`` is ``0.00001`` to it, it knows
+types json refuses (dataclasses, datetimes) and refuses what json writes (integers past 64
+bits, lone surrogates).  So orjson's text is used only where its compact form equals the
+standard library's C encoder's compact form, byte for byte: the same tokens in the same order,
+hence the same indented text.  Anything else (or no orjson wheel) is written by ``json.dumps``
+itself, which also raises what it would have raised.
+"""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+
+_orjson: ModuleType | None
+try:
+    import orjson as _orjson
+except ImportError:  # no wheel for this platform: the standard library writes everything
+    _orjson = None
+
+
+def dumps_indented(value: object, *, sort_keys: bool = False) -> str:
+    """``json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=False)``, same text."""
+    fast = _orjson
+    if fast is not None:
+        try:
+            compact = json.dumps(
+                value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":")
+            ).encode("utf-8")
+            option = fast.OPT_SORT_KEYS if sort_keys else 0
+            if fast.dumps(value, option=option) == compact:
+                text: str = fast.dumps(value, option=option | fast.OPT_INDENT_2).decode("utf-8")
+                return text
+        except (TypeError, ValueError, RecursionError):  # json.dumps below decides
+            pass
+    return json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=False)
