@@ -4,9 +4,6 @@ outside code and raw HTML, and give the same verdicts and the same documents."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from log_gardener.core.publishing import commonmark
 from log_gardener.core.publishing.render import Published, verified
 from log_gardener.core.shared.redact import DEFAULT_POLICY
 from log_gardener.errors import UnsafeDocumentError
+from tests.fresh_demo import demo_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"
@@ -120,36 +118,12 @@ def test_the_environment_selects_markdown_it() -> None:
 def test_both_parsers_give_the_same_documents(tmp_path: Path) -> None:
     """LOG_GARDENER_MARKDOWN=markdown-it (the seam that stands for a missing wheel), fresh
     processes, fixed clock: identical worklogs, index, state and report."""
-    script = (
-        "import sys, datetime as d\n"
-        "from log_gardener import cli\n"
-        "from log_gardener.core.publishing import commonmark\n"
-        "class C(d.datetime):\n"
-        "    @classmethod\n"
-        "    def now(cls, tz=None):\n"
-        "        return cls(2026, 1, 2, 3, 4, 5, tzinfo=d.UTC)\n"
-        "cli.datetime = C\n"
-        "code = cli.main(sys.argv[2:])\n"
-        "assert commonmark.backend() == sys.argv[1], commonmark.backend()\n"
-        "sys.exit(code)\n"
-    )
-    outputs = []
-    for backend in BACKENDS:
-        target = tmp_path / backend
-        env = {**os.environ, "LOG_GARDENER_MARKDOWN": backend}
-        args = ["--source", f"file:{DEMO}", "--config", str(RULES), "--workers", "1"]
-        args += ["--worklog-dir", "worklog", "--report-json", "r.json"]
-        target.mkdir()
-        subprocess.run(
-            [sys.executable, "-c", script, backend, "run", *args],
-            env=env,
-            cwd=target,
-            check=True,
-            capture_output=True,
+    outputs = [
+        demo_outputs(
+            tmp_path / name, "LOG_GARDENER_MARKDOWN", name, "commonmark.backend() == value"
         )
-        outputs.append(
-            {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
-        )
+        for name in BACKENDS
+    ]
     assert len(outputs[0]) >= 3
     assert outputs[0] == outputs[1]
 

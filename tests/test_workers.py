@@ -13,8 +13,6 @@ import io
 import json
 import os
 import pickle
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from log_gardener.cli import main
 from log_gardener.core.grouping.infra import may_signal
 from log_gardener.core.grouping.normalize import Glance
 from log_gardener.model import LogRecord, MalformedEntry, Severity
+from tests.fresh_demo import demo_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "cloud-run-backend-hour.jsonl"
@@ -178,34 +177,11 @@ def test_orjson_is_used_where_installed() -> None:
 
 def test_without_orjson_the_outputs_are_the_same(tmp_path: Path) -> None:
     """LOG_GARDENER_JSON=stdlib (the seam that stands for a missing wheel) in a fresh process."""
-    script = (
-        "import sys, datetime as d\n"
-        "from log_gardener import cli, jsonio\n"
-        "assert jsonio.BACKEND == sys.argv[1], jsonio.BACKEND\n"
-        "class C(d.datetime):\n"
-        "    @classmethod\n"
-        "    def now(cls, tz=None):\n"
-        "        return cls(2026, 1, 2, 3, 4, 5, tzinfo=d.UTC)\n"
-        "cli.datetime = C\n"
-        "sys.exit(cli.main(sys.argv[2:], env={}))\n"
-    )
-    outputs = []
-    for backend in ("orjson", "stdlib"):
-        target = tmp_path / backend
-        env = {**os.environ, "LOG_GARDENER_JSON": backend}
-        args = ["--source", f"file:{DEMO}", "--config", str(RULES), "--workers", "1"]
-        args += ["--worklog-dir", "worklog", "--report-json", "r.json"]
-        target.mkdir()
-        subprocess.run(
-            [sys.executable, "-c", script, backend, "run", *args],
-            env=env,
-            cwd=target,
-            check=True,
-            capture_output=True,
-        )
-        outputs.append(
-            {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
-        )
+    outputs = [
+        demo_outputs(tmp_path / name, "LOG_GARDENER_JSON", name, "jsonio.BACKEND == value")
+        for name in ("orjson", "stdlib")
+    ]
+    assert len(outputs[0]) >= 3
     assert outputs[0] == outputs[1]
 
 
