@@ -31,7 +31,7 @@ def test_same_text_as_json_dumps(
     value: object, sort_keys: bool, fast: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not fast:
-        monkeypatch.setattr(json_text, "_orjson", None)
+        monkeypatch.setattr(json_text, "_orjson_dumps", None)
     expected = json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=False)
     assert dumps_indented(value, sort_keys=sort_keys) == expected
 

@@ -14,27 +14,32 @@ itself, which also raises what it would have raised.
 from __future__ import annotations
 
 import json
-from types import ModuleType
+from collections.abc import Callable
 
-_orjson: ModuleType | None
+# Bound by name, as in jsonio: where orjson is missing (a wheel built without it, where mypyc
+# sees it as untyped) the module still type-checks.
+_orjson_dumps: Callable[..., bytes] | None = None
+_SORT_KEYS = _INDENT_2 = 0
 try:
-    import orjson as _orjson
+    import orjson
+
+    _orjson_dumps = orjson.dumps
+    _SORT_KEYS, _INDENT_2 = orjson.OPT_SORT_KEYS, orjson.OPT_INDENT_2
 except ImportError:  # no wheel for this platform: the standard library writes everything
-    _orjson = None
+    _orjson_dumps = None
 
 
 def dumps_indented(value: object, *, sort_keys: bool = False) -> str:
     """``json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=False)``, same text."""
-    fast = _orjson
+    fast = _orjson_dumps
     if fast is not None:
         try:
             compact = json.dumps(
                 value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":")
             ).encode("utf-8")
-            option = fast.OPT_SORT_KEYS if sort_keys else 0
-            if fast.dumps(value, option=option) == compact:
-                text: str = fast.dumps(value, option=option | fast.OPT_INDENT_2).decode("utf-8")
-                return text
+            option = _SORT_KEYS if sort_keys else 0
+            if fast(value, option=option) == compact:
+                return fast(value, option=option | _INDENT_2).decode("utf-8")
         except (TypeError, ValueError, RecursionError):  # json.dumps below decides
             pass
     return json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=False)
