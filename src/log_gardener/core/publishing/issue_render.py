@@ -79,17 +79,21 @@ def _own_words_only(document: str) -> str:
 # --- small formatting helpers ------------------------------------------------------------
 
 
-def when(moment: datetime | None) -> str:
-    if moment is None:
-        return "unknown"
+def utc_text(moment: datetime, pattern: str) -> str:
+    """``moment`` in UTC, formatted with strftime's ``pattern`` (the worklog and issues show
+    the same few moments thousands of times, so UTC moments are formatted once)."""
     if moment.tzinfo is not UTC:  # naive, or another zone (whose fold equality ignores)
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return _when_aware(moment)
+        return moment.astimezone(UTC).strftime(pattern)
+    return _utc_text_aware(moment, pattern)
 
 
 @lru_cache(maxsize=8192)  # equal UTC moments are the same instant: the same text
-def _when_aware(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _utc_text_aware(moment: datetime, pattern: str) -> str:
+    return moment.astimezone(UTC).strftime(pattern)
+
+
+def when(moment: datetime | None) -> str:
+    return "unknown" if moment is None else utc_text(moment, "%Y-%m-%d %H:%M UTC")
 
 
 def _safe_span(text: str, redaction: RedactionPolicy, limit: int = 200) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 from log_gardener.core.grouping.infra import InfraSummary
@@ -19,7 +18,7 @@ from log_gardener.core.grouping.ingest import IngestCounts
 from log_gardener.core.grouping.normalize import sample_text
 from log_gardener.core.grouping.problems import ProblemView
 from log_gardener.core.publishing import commonmark
-from log_gardener.core.publishing.issue_render import offset_text
+from log_gardener.core.publishing.issue_render import offset_text, utc_text
 from log_gardener.core.publishing.markdown import (
     code_block,
     code_span,
@@ -46,16 +45,7 @@ CHART_SERIES = 5
 
 
 def utc(moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    if moment.tzinfo is not UTC:  # naive, or another zone (whose fold equality ignores)
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _utc_aware(moment)
-
-
-@lru_cache(maxsize=8192)  # equal UTC moments are the same instant: the same text
-def _utc_aware(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "-" if moment is None else utc_text(moment, "%Y-%m-%dT%H:%M:%SZ")
 
 
 STAND_IN = "x"  # what log text becomes in the shadow rendering
