@@ -13,6 +13,11 @@ import io
 import json
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +27,8 @@ from log_gardener import cli, jsonio, workers
 from log_gardener.cli import main
 from log_gardener.core.grouping.infra import may_signal
 from log_gardener.core.grouping.normalize import Glance
+from log_gardener.core.judging.rules import RulesConfig
+from log_gardener.errors import WorkerError
 from log_gardener.model import LogRecord, MalformedEntry, Severity
 from tests.fresh_demo import demo_outputs
 
@@ -281,3 +288,114 @@ def test_glances_count_alike_with_or_without_their_messages() -> None:
         light.observe_parts(got.revision, got.timestamp, got.http_status, got.message)
     assert light.summary() == full.summary()
     assert full.summary().container_exits and full.summary().signals
+
+
+# --- a worker that dies ---------------------------------------------------------------------
+
+
+def _pool_result_within(pool: workers._Pool, seconds: float) -> BaseException:
+    """What ``pool.result()`` raises, asked in a thread so that a hang fails the test."""
+    caught: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            pool.result()
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            caught.append(error)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the parent waited for a dead worker"
+    assert caught, "a dead worker gave a result"
+    return caught[0]
+
+
+def test_a_worker_killed_while_sending_its_result_fails_at_once() -> None:
+    """The case ``ProcessPoolExecutor`` hangs on: the worker dies half way through a result
+    larger than the pipe holds."""
+    lines = DEMO.read_text(encoding="utf-8").splitlines(keepends=True)[:1500]
+    with workers._Pool(1, RulesConfig(), False) as pool:
+        pool.submit((1, lines), (int(Severity.DEFAULT), None))
+        reader = pool._results[0]
+        assert reader.poll(60), "the worker sent nothing"
+        time.sleep(0.2)  # the result is far larger than a pipe: the worker is blocked writing
+        os.kill(pool._processes[0].pid or 0, signal.SIGKILL)
+        error = _pool_result_within(pool, 30)
+    assert isinstance(error, WorkerError)
+    assert "Worker process 1 of 1 was killed by signal 9" in str(error)
+    assert "--workers 1" in str(error)
+
+
+def test_a_worker_killed_between_batches_fails_at_once() -> None:
+    with workers._Pool(2, RulesConfig(), False) as pool:
+        os.kill(pool._processes[1].pid or 0, signal.SIGKILL)
+        pool._processes[1].join(30)
+        pool.submit((1, ['{"textPayload": "a"}\n']), (int(Severity.DEFAULT), None))
+        assert pool.result()  # the first worker still answers
+        with pytest.raises(WorkerError, match="Worker process 2 of 2 was killed by signal 9"):
+            pool.submit((2, ['{"textPayload": "b"}\n'] * 20000), (int(Severity.DEFAULT), None))
+            pool.result()
+
+
+def test_an_error_inside_a_worker_is_raised_in_the_parent() -> None:
+    with workers._Pool(1, RulesConfig(), False) as pool:
+        pool.submit((1, [42]), (int(Severity.DEFAULT), None))  # type: ignore[list-item]
+        with pytest.raises(AttributeError, match="isspace"):
+            pool.result()
+
+
+def test_a_killed_worker_ends_the_run_with_an_error_and_a_worklog(tmp_path: Path) -> None:
+    """End to end: the run stops with exit code 1 and says what happened and what to do;
+    the worklog still records the run."""
+    source = tmp_path / "entries.jsonl"
+    demo = DEMO.read_text(encoding="utf-8")
+    source.write_text(demo * 12, encoding="utf-8")  # ~40,000 entries: 20 batches
+    command = [
+        sys.executable,
+        "-m",
+        "log_gardener",
+        "run",
+        "--source",
+        f"file:{source}",
+        "--min-severity",
+        "DEFAULT",
+        "--workers",
+        "2",
+        "--worklog-dir",
+        str(tmp_path / "worklog"),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path
+    ) as run:
+        killed = _kill_a_worker_of(run.pid, deadline=time.monotonic() + 60)
+        output, _ = run.communicate(timeout=120)
+    assert killed, output
+    assert run.returncode == 1, output
+    assert "WorkerError" in output or "Worker process" in output, output
+    assert "was killed by signal 9" in output, output
+    assert "--workers 1" in output, output
+    worklogs = [p for p in (tmp_path / "worklog").rglob("*.md") if p.name != "README.md"]
+    assert len(worklogs) == 1
+    assert "Worker process" in worklogs[0].read_text(encoding="utf-8")
+
+
+def _kill_a_worker_of(parent: int, deadline: float) -> bool:
+    """SIGKILL the first worker process of ``parent`` (a spawned child) once it runs."""
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        try:
+            pids = [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return False  # the run already ended
+        for pid in pids:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"multiprocessing" in command and b"resource_tracker" not in command:
+                time.sleep(0.3)  # let it start on its first batch
+                os.kill(pid, signal.SIGKILL)
+                return True
+        time.sleep(0.01)
+    return False

@@ -85,6 +85,10 @@ class SourceError(GardenerError):
     """Cloud Logging refused or failed (permissions, filter, project, quota)."""
 
 
+class WorkerError(GardenerError):
+    """A worker process reading a large file (``--workers``) died before it finished."""
+
+
 class GitHubError(GardenerError):
     """The GitHub API refused or failed."""
 

@@ -22,14 +22,19 @@ input, a file shorter than one batch, or ``workers`` <= 1 take the ordinary one-
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
+import itertools
 import multiprocessing
 import os
+import pickle
+import signal
 from collections import deque
 from collections.abc import Generator, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import TextIO
 
 from log_gardener import jsonio
@@ -38,12 +43,12 @@ from log_gardener.core.grouping.infra import may_signal
 from log_gardener.core.grouping.ingest import Grouping, Ingestor, prepare
 from log_gardener.core.grouping.normalize import Glance, normalize_entry
 from log_gardener.core.judging.rules import RulesConfig
+from log_gardener.errors import WorkerError
 from log_gardener.model import ClusterSummary, LogRecord, MalformedEntry, Severity, Window
 from log_gardener.ports import FetchReport
 
 BATCH_LINES = 2000  # lines per task: large enough that a task's overhead is small
 _READ_HINT = 4 << 20  # characters read at a time
-_IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: bounded memory, workers never idle
 _RAW = "_raw_line"  # a light record's key (outside the fields) holding its line
 # Fields a light record carries; the bulky ones are rebuilt for samples only.
 _HEAVY: dict[str, object] = {"text": "", "resource_labels": {}, "payload": None}
@@ -185,26 +190,20 @@ class ParallelFileSource:
         grouping: bool,
         fallback: datetime | None,
     ) -> Iterator[Prepared]:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-        with ProcessPoolExecutor(
-            self._workers, mp_context=context, initializer=_init, initargs=(config, grouping)
-        ) as pool:
-            pending: deque[tuple[tuple[int, list[str]], Future[list[_Wire]]]] = deque()
-
-            def submit(batch: tuple[int, list[str]]) -> None:
-                pending.append((batch, pool.submit(_work, batch, int(min_severity), fallback)))
-
-            submit(first)
-            submit(second)
-            ahead = self._workers * _IN_FLIGHT_PER_WORKER
-            for batch in batches:
-                while len(pending) >= ahead:
-                    done, future = pending.popleft()
-                    yield from _decode_wire(done, future.result())
-                submit(batch)
+        task = (int(min_severity), fallback)
+        with _Pool(self._workers, config, grouping) as pool:
+            pending: deque[tuple[int, list[str]]] = deque()  # in the order the workers got them
+            for batch in itertools.chain((first, second), batches):
+                if len(pending) < pool.size:
+                    pool.submit(batch, task)
+                    pending.append(batch)
+                    continue
+                done, wires = pending.popleft(), pool.result()
+                pool.submit(batch, task)  # the worker that sent it waits: the next batch at once
+                pending.append(batch)
+                yield from _decode_wire(done, wires)
             while pending:
-                done, future = pending.popleft()
-                yield from _decode_wire(done, future.result())
+                yield from _decode_wire(pending.popleft(), pool.result())
 
     def _batches(self) -> Generator[tuple[int, list[str]], None, None]:
         """(first line number, lines) up to the cap; counts entries as ``FileSource`` does."""
@@ -258,6 +257,108 @@ def _is_json_lines(lines: list[str]) -> bool:
     return False
 
 
+class _Pool:
+    """Worker processes, each with a pipe for its batches and one for its results.  Batch i
+    goes to worker i mod n and result i comes from it, so results arrive in input order; a
+    worker has one batch at a time (it reads its next batch only after its result was taken,
+    so neither side can block the other on a full pipe).
+
+    The parent keeps only its own end of each pipe: a worker that dies (killed by the kernel
+    for want of memory, or by a signal) ends its pipe, and the parent's next read or write
+    fails at once with a ``WorkerError`` instead of waiting for ever, as
+    ``concurrent.futures.ProcessPoolExecutor`` does when a worker dies while sending a result.
+    """
+
+    def __init__(self, size: int, config: RulesConfig, grouping: bool) -> None:
+        self.size = size
+        self._sent = 0
+        self._received = 0
+        self._tasks: list[Connection] = []
+        self._results: list[Connection] = []
+        self._processes: list[BaseProcess] = []
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+        try:
+            for _ in range(size):
+                task_reader, task_writer = context.Pipe(duplex=False)
+                result_reader, result_writer = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_serve,
+                    args=(task_reader, result_writer, config, grouping),
+                    daemon=True,  # never outlives the run
+                )
+                process.start()
+                task_reader.close()
+                result_writer.close()
+                self._tasks.append(task_writer)
+                self._results.append(result_reader)
+                self._processes.append(process)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, batch: tuple[int, list[str]], task: tuple[int, datetime | None]) -> None:
+        index = self._sent % self.size
+        try:
+            self._tasks[index].send((batch, *task))
+        except OSError as error:  # BrokenPipeError: the worker is gone
+            raise self._died(index) from error
+        self._sent += 1
+
+    def result(self) -> list[_Wire]:
+        """The oldest batch's result (a worker's own exception is raised here as it was)."""
+        index = self._received % self.size
+        try:
+            outcome, value = self._results[index].recv()
+        except (EOFError, OSError) as error:
+            raise self._died(index) from error
+        self._received += 1
+        if outcome == "error":
+            assert isinstance(value, BaseException)
+            raise value
+        assert isinstance(value, list)
+        return value
+
+    def _died(self, index: int) -> WorkerError:
+        process = self._processes[index]
+        process.join(timeout=5)
+        code = process.exitcode
+        how = (
+            f"was killed by signal {-code}"
+            if code is not None and code < 0
+            else f"exited with code {code}"
+            if code is not None
+            else "stopped answering"
+        )
+        return WorkerError(
+            f"Worker process {index + 1} of {self.size} {how} before it finished its part of "
+            "the input file",
+            cause="the machine ran out of memory (the kernel kills the largest process), or "
+            "the process was stopped from outside",
+            fix="run again; with --workers 1 the file is read in one process, which needs "
+            "less memory",
+        )
+
+    def close(self) -> None:
+        """Asks each worker to stop, and stops any that does not within a few seconds."""
+        for connection in self._tasks:
+            with contextlib.suppress(OSError):  # a worker already gone
+                connection.send(None)
+        for connection in (*self._tasks, *self._results):
+            connection.close()
+        for process in self._processes:
+            process.join(timeout=5)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+        self._tasks, self._results, self._processes = [], [], []
+
+
 # --- the worker side ---------------------------------------------------------------------------
 
 _config: RulesConfig | None = None
@@ -268,6 +369,38 @@ def _init(config: RulesConfig, grouping: bool) -> None:
     global _config, _grouping  # one worker process, one configuration
     _config, _grouping = config, grouping
     gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])  # as ``fewer_collections``
+
+
+def _serve(tasks: Connection, results: Connection, config: RulesConfig, grouping: bool) -> None:
+    """A worker process: batches in, wires out, until told to stop or the parent is gone."""
+    # Ctrl-C reaches the whole process group: the parent decides (it finishes and says so).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init(config, grouping)
+    while True:
+        try:
+            task = tasks.recv()
+        except EOFError:
+            return  # the parent is gone
+        if task is None:
+            return
+        batch, min_severity, fallback = task
+        try:
+            wires = _work(batch, min_severity, fallback)
+        except Exception as error:  # a bug: the parent raises it as its own
+            results.send(("error", _picklable(error)))
+            return
+        try:
+            results.send(("ok", wires))
+        except OSError:
+            return  # the parent stopped reading (it failed or finished early)
+
+
+def _picklable(error: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes: can it cross?)
+    except Exception:
+        return RuntimeError(f"{type(error).__name__} in a worker process: {error}")
+    return error
 
 
 def _work(
