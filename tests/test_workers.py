@@ -300,7 +300,7 @@ def _pool_result_within(pool: workers._Pool, seconds: float) -> BaseException:
     def ask() -> None:
         try:
             pool.result()
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
+        except BaseException as error:  # the test inspects it
             caught.append(error)
 
     thread = threading.Thread(target=ask, daemon=True)
