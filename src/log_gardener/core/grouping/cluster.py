@@ -278,6 +278,9 @@ class _Cluster:
     parent: _Cluster | None = None  # the cluster whose near miss started this one
     annotation: str = ""  # the trailing "(...)" that records joining without it carried
     pinned: bool = False  # known from state.json (or an upgrade): never merged into another
+    # WILDCARD occurrences in ``tokens``, kept current wherever ``tokens`` changes: the
+    # similarity search's first test needs it for every candidate of every new template.
+    wildcards: int = 0
 
 
 class Clusterer:
@@ -432,6 +435,7 @@ class Clusterer:
             for index, token in enumerate(anchor.tokens):
                 if token.endswith(WILDCARD):  # the family's variables are its too
                     cluster.tokens[index] = token
+            cluster.wildcards = _wildcards(cluster.tokens)
         return cluster
 
     def _join(self, cluster: _Cluster, tokens: list[str]) -> None:
@@ -443,6 +447,7 @@ class Clusterer:
         cluster.tokens[: len(tokens)] = head
         if cluster.tokens == before:
             return
+        cluster.wildcards = _wildcards(cluster.tokens)
         if cluster.siblings:
             widened = [i for i, t in enumerate(before) if t != cluster.tokens[i]]
             self._widen_family(cluster, widened)
@@ -455,6 +460,8 @@ class Clusterer:
         best: _Cluster | None = None
         best_match: _Match | None = None
         for candidate in self._similar.get((service, logger, len(tokens)), ()):
+            if not _may_join(candidate.tokens, tokens, candidate.wildcards):
+                continue  # most candidates: the same answer as _score's, sooner
             match = _score(candidate.tokens, tokens)
             if match is None:
                 continue
@@ -547,6 +554,7 @@ class Clusterer:
                 token = member.tokens[index]
                 if not (token.endswith(WILDCARD) or _status_class(token)):
                     member.tokens[index] = f"{_key_of(token)}{WILDCARD}"
+            member.wildcards = _wildcards(member.tokens)
         self._absorb_siblings(cluster)
         # Siblings that became equal are one cluster: the earlier absorbs the later.
         first_of: dict[tuple[str, ...], _Cluster] = {}
@@ -604,6 +612,7 @@ class Clusterer:
         )
         if not template:
             cluster.tokens = fingerprint.mask_message(record.message).split(" ")
+        cluster.wildcards = _wildcards(cluster.tokens)
         if kind is GroupingKind.MESSAGE:
             cluster.top_frames = _source_frame(record)
         self._by_fp[fp] = cluster
@@ -648,6 +657,7 @@ class Clusterer:
             buckets=[0] * self._bucket_count,
             pinned=True,
         )
+        cluster.wildcards = _wildcards(cluster.tokens)
         self._by_fp[known.fingerprint] = cluster
         if known.kind is GroupingKind.MESSAGE:
             self._index(cluster)
@@ -781,19 +791,14 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
         return len(tokens), _NO_WORDS
     # Cheap necessary condition: joining needs agreeing constants >= differing ones, so
     # positions that are equal or already wildcards must cover at least half the tokens.  (A
-    # typed loop: compiled, it allocates nothing; the wildcards are counted only when needed,
-    # token by token as in the joined template, since tokens hold no space.)
+    # typed loop: compiled, it allocates nothing; the wildcards are counted only when needed.
+    # The similarity search asks ``_may_join`` first, with the cluster's count kept current.)
     equal = 0
     for index in range(min(len(template), len(tokens))):
         if template[index] == tokens[index]:
             equal += 1
-    if 2 * equal < len(tokens):
-        wildcards = 0
-        for known in template:
-            if WILDCARD in known:
-                wildcards += known.count(WILDCARD)
-        if 2 * equal + wildcards < len(tokens):
-            return None
+    if 2 * equal < len(tokens) and 2 * equal + _wildcards(template) < len(tokens):
+        return None
     same = 0
     informative = 0
     differing = 0
@@ -830,6 +835,34 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
     if same == 0 or same < SIMILARITY * informative:
         return None
     return same, tuple(words)
+
+
+def _wildcards(template: list[str]) -> int:
+    """WILDCARD occurrences in ``template``, token by token as in the joined template (tokens
+    hold no space)."""
+    wildcards = 0
+    for known in template:
+        if WILDCARD in known:
+            wildcards += known.count(WILDCARD)
+    return wildcards
+
+
+def _may_join(template: list[str], tokens: list[str], wildcards: int) -> bool:
+    """``_score``'s first test for a template with ``wildcards`` WILDCARDs, stopping at the
+    mismatch that decides: False exactly when ``_score`` would give None at that test
+    (``2 * equal + wildcards < len(tokens)``, i.e. more than half of ``len(tokens) +
+    wildcards`` positions differ).  Templates of another length are left to ``_score``."""
+    size = len(tokens)
+    if len(template) != size:
+        return True
+    allowed = size + wildcards
+    differing = 0
+    for index in range(size):
+        if template[index] != tokens[index]:
+            differing += 1
+            if 2 * differing > allowed:
+                return False
+    return True
 
 
 def _better(match: _Match, best: _Match) -> bool:

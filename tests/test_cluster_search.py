@@ -1,0 +1,145 @@
+"""The similarity search's quick first test (``_may_join``, with each cluster's wildcard count
+kept current) finds exactly what the full scan with ``_score`` finds: the same cluster (the
+earliest on a tie) and the same match, over many generated templates built to collide."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from log_gardener.core.grouping import cluster as cluster_module
+from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.shared.state import KnownCluster
+from log_gardener.model import GroupingKind, LogRecord, Severity, Window
+
+START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+WINDOW = Window(START, START + timedelta(hours=1))
+
+# Few words per position, so templates agree often: ties, near misses (families), joins that
+# widen templates, merges; and tokens holding the wildcard themselves, in any number.
+VOCABULARY = (
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "omega",
+    "sigma",
+    "to",
+    "from",
+    "GET",
+    "POST",
+    "<NUM>",
+    "<ID>",
+    "<IP>",
+    "user=bob",
+    "user=ann",
+    "user=<*>",
+    "node12",
+    "node13",
+    "502",
+    "503",
+    "404",
+    "<*>",
+    "a<*>b",
+    "<*><*>",
+    "(will",
+    "retry)",
+    "(OOMKilled)",
+)
+
+
+def _reference_wildcards(tokens: list[str]) -> int:
+    return " ".join(tokens).count("<*>")
+
+
+def _full_scan(clusterer: Any, service: str, logger: str, tokens: list[str]) -> tuple[Any, Any]:
+    """``Clusterer._most_similar`` as it was: ``_score`` on every candidate, in order."""
+    best = None
+    best_match = None
+    for candidate in clusterer._similar.get((service, logger, len(tokens)), ()):
+        match = cluster_module._score(candidate.tokens, tokens)
+        if match is None:
+            continue
+        if best_match is None or cluster_module._better(match, best_match):
+            best, best_match = candidate, match
+    return best, best_match
+
+
+def _template(rng: random.Random, stems: list[list[str]]) -> str:
+    if stems and rng.random() < 0.8:  # a variation of an earlier template
+        tokens = list(rng.choice(stems))
+        for _ in range(rng.randint(0, 3)):
+            tokens[rng.randrange(len(tokens))] = rng.choice(VOCABULARY)
+    else:
+        tokens = [rng.choice(VOCABULARY) for _ in range(rng.randint(1, 9))]
+        stems.append(tokens)
+    if rng.random() < 0.15:
+        tokens = [*tokens, "(will", "retry)"]
+    return " ".join(tokens)
+
+
+def _record(minute: float, service: str) -> LogRecord:
+    return LogRecord(
+        insert_id=f"id-{minute}",
+        timestamp=START + timedelta(minutes=minute),
+        severity=Severity.ERROR,
+        message="unused: the template is given",
+        service=service,
+        logger="app",
+    )
+
+
+def test_quick_first_test_agrees_with_scores_first_test() -> None:
+    rng = random.Random(7)
+    rejected = 0
+    for _ in range(20_000):
+        size = rng.randint(1, 12)
+        template = [rng.choice(VOCABULARY) for _ in range(size)]
+        tokens = [rng.choice(template + list(VOCABULARY[:6])) for _ in range(size)]
+        wildcards = _reference_wildcards(template)
+        equal = sum(a == b for a, b in zip(template, tokens, strict=True))
+        expected = 2 * equal + wildcards >= size
+        assert cluster_module._may_join(template, tokens, wildcards) is expected
+        if not expected:
+            rejected += 1
+            assert cluster_module._score(template, tokens) is None
+    assert 1000 < rejected < 19_000  # both answers were tested, many times
+
+
+def test_search_finds_what_the_full_scan_finds_on_colliding_templates() -> None:
+    found = ties = 0
+    for seed in range(12):
+        rng = random.Random(seed)
+        stems: list[list[str]] = []
+        # Clusters known from an earlier run (seeded first, never absorbed), wildcards included.
+        known = [
+            KnownCluster(
+                f"known-{seed}-{n}", GroupingKind.MESSAGE, _template(rng, stems), "app", "api"
+            )
+            for n in range(8)
+        ]
+        clusterer: Any = Clusterer(WINDOW, known)
+        for step in range(1500):
+            service = rng.choice(("api", "api", "worker"))
+            template = _template(rng, stems)
+            tokens = template.split(" ")
+            core = cluster_module._without_annotation(tokens)
+            for probe in (tokens,) if core is None else (tokens, core):
+                got = clusterer._most_similar(service, "app", probe)
+                want = _full_scan(clusterer, service, "app", probe)
+                assert got[0] is want[0] and got[1] == want[1], (seed, step, probe)
+                if got[0] is not None:
+                    found += 1
+                    candidates = clusterer._similar.get((service, "app", len(probe)), ())
+                    scores = [cluster_module._score(c.tokens, probe) for c in candidates]
+                    if sum(s == got[1] for s in scores) > 1:
+                        ties += 1
+            clusterer.add(_record(step / 30, service), template=template)
+            if step % 100 == 0:
+                for each in clusterer._by_fp.values():
+                    assert each.wildcards == _reference_wildcards(each.tokens)
+        for each in clusterer._by_fp.values():
+            assert each.wildcards == _reference_wildcards(each.tokens)
+        assert clusterer._aliases, "no merge happened: the templates collide too little"
+    assert found > 5000 and ties > 100
