@@ -5,7 +5,7 @@ earliest on a tie) and the same match, over many generated templates built to co
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from log_gardener.core.grouping import cluster as cluster_module
@@ -143,3 +143,38 @@ def test_search_finds_what_the_full_scan_finds_on_colliding_templates() -> None:
             assert each.wildcards == _reference_wildcards(each.tokens)
         assert clusterer._aliases, "no merge happened: the templates collide too little"
     assert found > 5000 and ties > 100
+
+
+def _moments(rng: random.Random, window: Window, edges: list[datetime]) -> list[datetime]:
+    span = window.end - window.start
+    moments = [window.start + span * rng.uniform(-0.2, 1.2) for _ in range(300)]
+    moments += [edge + timedelta(microseconds=d) for edge in edges for d in (-1, 0, 1)]
+    moments += [window.start, window.end, window.start - timedelta(microseconds=1)]
+    ordered = sorted(moments)  # in time order, as most inputs come, and shuffled
+    rng.shuffle(moments)
+    other_zone = [m.astimezone(timezone(timedelta(hours=-7))) for m in moments[:50]]
+    return ordered + moments + other_zone
+
+
+def test_bucket_of_a_moment_is_what_the_formula_gives() -> None:
+    rng = random.Random(3)
+    start = datetime(2024, 5, 1, 12, 0, 0, 123457, tzinfo=UTC)
+    spans = [timedelta(hours=1), timedelta(seconds=1, microseconds=7), timedelta(microseconds=5)]
+    spans += [timedelta(seconds=rng.uniform(0.001, 10**6)) for _ in range(30)]
+    for span in spans:
+        for buckets in (1, 2, 7, 12, 13):
+            window = Window(start, start + span)
+            clusterer: Any = Clusterer(window, buckets=buckets)
+            edges = clusterer._edges
+            assert len(edges) == (buckets - 1 if span > timedelta(0) and buckets > 1 else 0)
+            for moment in _moments(rng, window, edges):
+                assert clusterer._bucket_of(moment) == clusterer._bucket_index(moment), (
+                    span,
+                    buckets,
+                    moment,
+                )
+    # A moment without a zone takes the formula (local time) and never the cached span.
+    clusterer = Clusterer(WINDOW)
+    clusterer._bucket_of(START + timedelta(minutes=1))
+    naive = (START + timedelta(minutes=1)).replace(tzinfo=None)
+    assert clusterer._bucket_of(naive) == clusterer._bucket_index(naive)

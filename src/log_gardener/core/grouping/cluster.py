@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from log_gardener.core.grouping import fingerprint
 from log_gardener.core.grouping.fingerprint import WILDCARD
@@ -298,6 +298,13 @@ class Clusterer:
         span = window.end.timestamp() - self._start
         self._bucket_count = max(1, buckets)
         self._bucket_width = span / self._bucket_count if span > 0 else 0.0
+        # The first moment of each bucket after the first, and the span [low, high) of the
+        # bucket found last: entries come roughly in time order, so most fall in that span and
+        # two comparisons replace ``_bucket_index``'s ``timestamp()`` (see ``_bucket_of``).
+        self._edges = self._bucket_edges()
+        self._last_bucket = -1
+        self._low: datetime | None = None
+        self._high: datetime | None = None
         self._sample_limit = max(1, sample_limit)
         self._by_fp: dict[str, _Cluster] = {}
         self._similar: dict[tuple[str, str, int], list[_Cluster]] = {}
@@ -696,10 +703,64 @@ class Clusterer:
         cluster.last = record
 
     def _bucket_of(self, moment: datetime) -> int:
+        """``_bucket_index(moment)``, sooner for a moment in the span of the bucket found last.
+
+        ``_bucket_index`` never decreases as the moment grows (``timestamp()`` of an aware
+        datetime grows with its instant, and so do the subtraction, division and ``int`` after
+        it), so each bucket holds the moments of one span; ``_edges`` are the spans' exact
+        bounds, searched microsecond by microsecond with ``_bucket_index`` itself.  A moment
+        that cannot be compared with them (naive) takes ``_bucket_index``."""
+        index = self._last_bucket
+        if index >= 0:
+            low, high = self._low, self._high
+            try:
+                if (low is None or low <= moment) and (high is None or moment < high):
+                    return index
+            except TypeError:
+                return self._bucket_index(moment)
+        index = self._bucket_index(moment)
+        edges = self._edges
+        if edges and moment.utcoffset() is not None:
+            self._last_bucket = index
+            self._low = edges[index - 1] if index > 0 else None
+            self._high = edges[index] if index < len(edges) else None
+        return index
+
+    def _bucket_index(self, moment: datetime) -> int:
         if self._bucket_width <= 0:
             return 0
         index = int((moment.timestamp() - self._start) / self._bucket_width)
         return min(max(index, 0), self._bucket_count - 1)
+
+    def _bucket_edges(self) -> list[datetime]:
+        """For each bucket but the first, the earliest (UTC, whole microsecond) moment that
+        ``_bucket_index`` puts in it or later; [] when there is one bucket or no width."""
+        if self._bucket_width <= 0 or self._bucket_count == 1:
+            return []
+        try:
+            return [self._bucket_edge(bucket) for bucket in range(1, self._bucket_count)]
+        except (OverflowError, ValueError):  # a window at the ends of datetime's range
+            return []
+
+    def _bucket_edge(self, bucket: int) -> datetime:
+        """The earliest whole-microsecond UTC moment in ``bucket`` or later."""
+
+        def index(microseconds: int) -> int:
+            return self._bucket_index(_EPOCH + timedelta(microseconds=microseconds))
+
+        guess = int((self._start + bucket * self._bucket_width) * 1_000_000)
+        early, late = guess - 1_000_000, guess + 1_000_000
+        while index(early) >= bucket:
+            early -= late - early
+        while index(late) < bucket:
+            late += late - early
+        while late - early > 1:  # index(early) < bucket <= index(late)
+            middle = (early + late) // 2
+            if index(middle) >= bucket:
+                late = middle
+            else:
+                early = middle
+        return _EPOCH + timedelta(microseconds=late)
 
     # --- results ----------------------------------------------------------------------------
 
@@ -1037,6 +1098,7 @@ def _legacy_match(old: list[str], tokens: list[str]) -> bool:
 
 
 _OLD = PREVIOUS_GROUPING_VERSIONS
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _merge_counts(into: _Cluster, other: _Cluster) -> None:
