@@ -674,20 +674,29 @@ class Clusterer:
     # --- statistics -------------------------------------------------------------------------
 
     def _count(self, cluster: _Cluster, record: LogRecord) -> None:
+        # Runs for every entry: each record field is read once (a record is an interpreted
+        # class: every read is a dictionary lookup).
         weight = record.weight
         cluster.count += weight
         severity = record.severity
-        cluster.severity_counts[severity] = cluster.severity_counts.get(severity, 0) + weight
+        severities = cluster.severity_counts
+        severities[severity] = severities.get(severity, 0) + weight
         moment = record.timestamp
-        if cluster.first_seen is None or moment < cluster.first_seen:
+        first_seen = cluster.first_seen
+        if first_seen is None or moment < first_seen:
             cluster.first_seen = moment
-        if cluster.last_seen is None or moment >= cluster.last_seen:
+        last_seen = cluster.last_seen
+        if last_seen is None or moment >= last_seen:
             cluster.last_seen = moment
         _remember(cluster.services, record.service)
-        if record.revision and (
-            record.revision in cluster.revisions or len(cluster.revisions) < MAX_SET
-        ):
-            cluster.revisions[record.revision] = cluster.revisions.get(record.revision, 0) + weight
+        revision = record.revision
+        if revision:
+            revisions = cluster.revisions
+            seen = revisions.get(revision)
+            if seen is not None:
+                revisions[revision] = seen + weight
+            elif len(revisions) < MAX_SET:
+                revisions[revision] = weight
         _remember(cluster.locations, record.location)
         cluster.buckets[self._bucket_of(moment)] += weight
         if record.stand_in:
