@@ -1,15 +1,21 @@
-"""The similarity search's quick first test (``_may_join``, with each cluster's wildcard count
+"""The parent process's quicker ways give what the plain ways give.
+
+The similarity search's quick first test (``_may_join``, with each cluster's wildcard count
 kept current) finds exactly what the full scan with ``_score`` finds: the same cluster (the
-earliest on a tie) and the same match, over many generated templates built to collide."""
+earliest on a tie) and the same match, over many generated templates built to collide.  The
+bucket of a moment (a remembered span) is the formula's; ``may_signal`` (a search per hint)
+answers as one search for any hint."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from log_gardener.core.grouping import cluster as cluster_module
 from log_gardener.core.grouping.cluster import Clusterer
+from log_gardener.core.grouping.infra import SIGNAL_HINTS, may_signal
 from log_gardener.core.shared.state import KnownCluster
 from log_gardener.model import GroupingKind, LogRecord, Severity, Window
 
@@ -178,3 +184,19 @@ def test_bucket_of_a_moment_is_what_the_formula_gives() -> None:
     clusterer._bucket_of(START + timedelta(minutes=1))
     naive = (START + timedelta(minutes=1)).replace(tzinfo=None)
     assert clusterer._bucket_of(naive) == clusterer._bucket_index(naive)
+
+
+def test_may_signal_is_a_search_for_any_hint() -> None:
+    any_hint = re.compile("|".join(re.escape(hint) for hint in SIGNAL_HINTS))
+    rng = random.Random(5)
+    pieces = [*SIGNAL_HINTS, "ontaine", "obe", "OO", "sigterm", "Instance", " ", "x", "é", "\n"]
+    messages = ["", "Container called exit(1).", "x" * 400 + "OOM", "OOM" + "x" * 397]
+    for _ in range(5000):
+        messages.append("".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))))
+    messages += [m[: len(m) // 2] + "-" + m[len(m) // 2 :] for m in messages[:2000]]
+    signalled = 0
+    for message in messages:
+        want = len(message) <= 400 and any_hint.search(message) is not None
+        assert may_signal(message) is want, message
+        signalled += want
+    assert 100 < signalled < len(messages) - 100
