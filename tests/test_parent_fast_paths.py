@@ -200,3 +200,26 @@ def test_may_signal_is_a_search_for_any_hint() -> None:
         assert may_signal(message) is want, message
         signalled += want
     assert 100 < signalled < len(messages) - 100
+
+
+def test_exact_templates_stay_bounded_and_counted(monkeypatch: Any) -> None:
+    """The exact-template cache (per service and logger) keeps its count of templates and is
+    dropped whole at the limit, as one dictionary was."""
+    monkeypatch.setattr(cluster_module, "_EXACT_LIMIT", 40)
+    rng = random.Random(11)
+    stems: list[list[str]] = []
+    known = [
+        KnownCluster(f"known-{n}", GroupingKind.MESSAGE, _template(rng, stems), "app", "api")
+        for n in range(6)
+    ]
+    clusterer: Any = Clusterer(WINDOW, [*known, *known])  # a repeat is one template
+    assert clusterer._exact_size == len({k.template for k in known})
+    drops = 0
+    for step in range(600):
+        before = clusterer._exact_size
+        service = rng.choice(("api", "worker", "batch"))
+        clusterer.add(_record(step / 10, service), template=_template(rng, stems))
+        sizes = sum(len(templates) for templates in clusterer._exact.values())
+        assert clusterer._exact_size == sizes <= 40
+        drops += clusterer._exact_size < before
+    assert drops >= 5

@@ -308,7 +308,13 @@ class Clusterer:
         self._sample_limit = max(1, sample_limit)
         self._by_fp: dict[str, _Cluster] = {}
         self._similar: dict[tuple[str, str, int], list[_Cluster]] = {}
-        self._exact: dict[tuple[str, str, str], _Cluster] = {}
+        # (service, logger) -> template -> cluster, and its number of templates (all kept
+        # under ``_EXACT_LIMIT``); the last (service, logger) looked up, and its templates.
+        self._exact: dict[tuple[str, str], dict[str, _Cluster]] = {}
+        self._exact_size = 0
+        self._exact_service = ""
+        self._exact_logger = ""
+        self._exact_last: dict[str, _Cluster] | None = None
         self._stack_cache: dict[tuple[object, ...], str] = {}
         self._aliases: dict[str, str] = {}
         self._annotated: dict[tuple[str, str, int], list[_Cluster]] = {}
@@ -376,8 +382,11 @@ class Clusterer:
     def _message(self, record: LogRecord, template: str | None = None) -> _Cluster:
         if template is None:
             template = message_template(record.message)
-        exact_key = (record.service, record.logger, template)
-        cluster = self._exact.get(exact_key)
+        service, logger = record.service, record.logger
+        exact = self._exact_last
+        if exact is None or service != self._exact_service or logger != self._exact_logger:
+            exact = self._exact_of(service, logger)
+        cluster = exact.get(template)
         if cluster is not None:
             while cluster.merged_into is not None:
                 cluster = cluster.merged_into
@@ -393,9 +402,12 @@ class Clusterer:
             cluster = self._begin(record, template, tokens, anchor)
         else:
             self._join(cluster, shared)
-        if len(self._exact) >= _EXACT_LIMIT:
-            self._exact.clear()  # bounded; the similarity search finds the same clusters again
-        self._exact[exact_key] = cluster
+        if self._exact_size >= _EXACT_LIMIT:
+            # bounded; the similarity search finds the same clusters again
+            self._exact, self._exact_size, self._exact_last = {}, 0, None
+            exact = self._exact_of(service, logger)
+        exact[template] = cluster
+        self._exact_size += 1  # the template was not there (or all were dropped)
         return cluster
 
     def _place(
@@ -669,7 +681,18 @@ class Clusterer:
         if known.kind is GroupingKind.MESSAGE:
             self._index(cluster)
             self._index_annotation(cluster)
-            self._exact[(known.service, known.logger, known.template)] = cluster
+            exact = self._exact_of(known.service, known.logger)
+            if known.template not in exact:
+                self._exact_size += 1
+            exact[known.template] = cluster
+
+    def _exact_of(self, service: str, logger: str) -> dict[str, _Cluster]:
+        """The templates seen with ``service`` and ``logger`` (remembered as the last ones)."""
+        exact = self._exact.get((service, logger))
+        if exact is None:
+            exact = self._exact[(service, logger)] = {}
+        self._exact_service, self._exact_logger, self._exact_last = service, logger, exact
+        return exact
 
     # --- statistics -------------------------------------------------------------------------
 
