@@ -112,7 +112,7 @@ def _reference(entries: list[object], minimum: Severity) -> Ingestor:
     ingestor = Ingestor(Clusterer(WINDOW), default_config(), minimum, WINDOW)
     for line_no, item in enumerate(normalized, 1):
         if isinstance(item, LogRecord):
-            ingestor._counts["read"] += 1  # what add() does before normalizing
+            ingestor._n_read += 1  # what add() does before normalizing
             raw = entries[line_no - 1]
             if isinstance(raw, dict) and raw.get("timestamp") is None:
                 ingestor._no_timestamp(line_no, item)  # dated by receiveTimestamp or window start
@@ -125,19 +125,19 @@ def _reference(entries: list[object], minimum: Severity) -> Ingestor:
 def _add_record(ingestor: Ingestor, line_no: int, record: LogRecord) -> None:
     # Ingestor.add after normalize_entry, spelled out (the pre-glance code path).
     if record.severity_unknown:
-        ingestor._counts["unknown_severity"] += 1
+        ingestor._n_unknown_severity += 1
         ingestor.warnings.append(
             MalformedEntry(line_no, "unknown severity, read as DEFAULT", record.insert_id)
         )
     if not WINDOW.contains(record.timestamp):
-        ingestor._counts["skipped_window"] += 1
+        ingestor._n_skipped_window += 1
         return
     ingestor.infra.observe(record)
     if record.severity < ingestor.min_severity:
-        ingestor._counts["skipped_severity"] += 1
+        ingestor._n_skipped_severity += 1
         return
     if ingestor._is_duplicate(record):
-        ingestor._counts["duplicates"] += 1
+        ingestor._n_duplicates += 1
         return
     ingestor._keep(record)
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from log_gardener.core.grouping import fingerprint
 from log_gardener.core.grouping.fingerprint import WILDCARD
@@ -278,6 +278,9 @@ class _Cluster:
     parent: _Cluster | None = None  # the cluster whose near miss started this one
     annotation: str = ""  # the trailing "(...)" that records joining without it carried
     pinned: bool = False  # known from state.json (or an upgrade): never merged into another
+    # WILDCARD occurrences in ``tokens``, kept current wherever ``tokens`` changes: the
+    # similarity search's first test needs it for every candidate of every new template.
+    wildcards: int = 0
 
 
 class Clusterer:
@@ -295,10 +298,23 @@ class Clusterer:
         span = window.end.timestamp() - self._start
         self._bucket_count = max(1, buckets)
         self._bucket_width = span / self._bucket_count if span > 0 else 0.0
+        # The first moment of each bucket after the first, and the span [low, high) of the
+        # bucket found last: entries come roughly in time order, so most fall in that span and
+        # two comparisons replace ``_bucket_index``'s ``timestamp()`` (see ``_bucket_of``).
+        self._edges = self._bucket_edges()
+        self._last_bucket = -1
+        self._low: datetime | None = None
+        self._high: datetime | None = None
         self._sample_limit = max(1, sample_limit)
         self._by_fp: dict[str, _Cluster] = {}
         self._similar: dict[tuple[str, str, int], list[_Cluster]] = {}
-        self._exact: dict[tuple[str, str, str], _Cluster] = {}
+        # (service, logger) -> template -> cluster, and its number of templates (all kept
+        # under ``_EXACT_LIMIT``); the last (service, logger) looked up, and its templates.
+        self._exact: dict[tuple[str, str], dict[str, _Cluster]] = {}
+        self._exact_size = 0
+        self._exact_service = ""
+        self._exact_logger = ""
+        self._exact_last: dict[str, _Cluster] | None = None
         self._stack_cache: dict[tuple[object, ...], str] = {}
         self._aliases: dict[str, str] = {}
         self._annotated: dict[tuple[str, str, int], list[_Cluster]] = {}
@@ -366,8 +382,11 @@ class Clusterer:
     def _message(self, record: LogRecord, template: str | None = None) -> _Cluster:
         if template is None:
             template = message_template(record.message)
-        exact_key = (record.service, record.logger, template)
-        cluster = self._exact.get(exact_key)
+        service, logger = record.service, record.logger
+        exact = self._exact_last
+        if exact is None or service != self._exact_service or logger != self._exact_logger:
+            exact = self._exact_of(service, logger)
+        cluster = exact.get(template)
         if cluster is not None:
             while cluster.merged_into is not None:
                 cluster = cluster.merged_into
@@ -383,9 +402,12 @@ class Clusterer:
             cluster = self._begin(record, template, tokens, anchor)
         else:
             self._join(cluster, shared)
-        if len(self._exact) >= _EXACT_LIMIT:
-            self._exact.clear()  # bounded; the similarity search finds the same clusters again
-        self._exact[exact_key] = cluster
+        if self._exact_size >= _EXACT_LIMIT:
+            # bounded; the similarity search finds the same clusters again
+            self._exact, self._exact_size, self._exact_last = {}, 0, None
+            exact = self._exact_of(service, logger)
+        exact[template] = cluster
+        self._exact_size += 1  # the template was not there (or all were dropped)
         return cluster
 
     def _place(
@@ -432,6 +454,7 @@ class Clusterer:
             for index, token in enumerate(anchor.tokens):
                 if token.endswith(WILDCARD):  # the family's variables are its too
                     cluster.tokens[index] = token
+            cluster.wildcards = _wildcards(cluster.tokens)
         return cluster
 
     def _join(self, cluster: _Cluster, tokens: list[str]) -> None:
@@ -443,6 +466,7 @@ class Clusterer:
         cluster.tokens[: len(tokens)] = head
         if cluster.tokens == before:
             return
+        cluster.wildcards = _wildcards(cluster.tokens)
         if cluster.siblings:
             widened = [i for i, t in enumerate(before) if t != cluster.tokens[i]]
             self._widen_family(cluster, widened)
@@ -455,6 +479,8 @@ class Clusterer:
         best: _Cluster | None = None
         best_match: _Match | None = None
         for candidate in self._similar.get((service, logger, len(tokens)), ()):
+            if not _may_join(candidate.tokens, tokens, candidate.wildcards):
+                continue  # most candidates: the same answer as _score's, sooner
             match = _score(candidate.tokens, tokens)
             if match is None:
                 continue
@@ -547,6 +573,7 @@ class Clusterer:
                 token = member.tokens[index]
                 if not (token.endswith(WILDCARD) or _status_class(token)):
                     member.tokens[index] = f"{_key_of(token)}{WILDCARD}"
+            member.wildcards = _wildcards(member.tokens)
         self._absorb_siblings(cluster)
         # Siblings that became equal are one cluster: the earlier absorbs the later.
         first_of: dict[tuple[str, ...], _Cluster] = {}
@@ -604,6 +631,7 @@ class Clusterer:
         )
         if not template:
             cluster.tokens = fingerprint.mask_message(record.message).split(" ")
+        cluster.wildcards = _wildcards(cluster.tokens)
         if kind is GroupingKind.MESSAGE:
             cluster.top_frames = _source_frame(record)
         self._by_fp[fp] = cluster
@@ -648,29 +676,50 @@ class Clusterer:
             buckets=[0] * self._bucket_count,
             pinned=True,
         )
+        cluster.wildcards = _wildcards(cluster.tokens)
         self._by_fp[known.fingerprint] = cluster
         if known.kind is GroupingKind.MESSAGE:
             self._index(cluster)
             self._index_annotation(cluster)
-            self._exact[(known.service, known.logger, known.template)] = cluster
+            exact = self._exact_of(known.service, known.logger)
+            if known.template not in exact:
+                self._exact_size += 1
+            exact[known.template] = cluster
+
+    def _exact_of(self, service: str, logger: str) -> dict[str, _Cluster]:
+        """The templates seen with ``service`` and ``logger`` (remembered as the last ones)."""
+        exact = self._exact.get((service, logger))
+        if exact is None:
+            exact = self._exact[(service, logger)] = {}
+        self._exact_service, self._exact_logger, self._exact_last = service, logger, exact
+        return exact
 
     # --- statistics -------------------------------------------------------------------------
 
     def _count(self, cluster: _Cluster, record: LogRecord) -> None:
+        # Runs for every entry: each record field is read once (a record is an interpreted
+        # class: every read is a dictionary lookup).
         weight = record.weight
         cluster.count += weight
         severity = record.severity
-        cluster.severity_counts[severity] = cluster.severity_counts.get(severity, 0) + weight
+        severities = cluster.severity_counts
+        severities[severity] = severities.get(severity, 0) + weight
         moment = record.timestamp
-        if cluster.first_seen is None or moment < cluster.first_seen:
+        first_seen = cluster.first_seen
+        if first_seen is None or moment < first_seen:
             cluster.first_seen = moment
-        if cluster.last_seen is None or moment >= cluster.last_seen:
+        last_seen = cluster.last_seen
+        if last_seen is None or moment >= last_seen:
             cluster.last_seen = moment
         _remember(cluster.services, record.service)
-        if record.revision and (
-            record.revision in cluster.revisions or len(cluster.revisions) < MAX_SET
-        ):
-            cluster.revisions[record.revision] = cluster.revisions.get(record.revision, 0) + weight
+        revision = record.revision
+        if revision:
+            revisions = cluster.revisions
+            seen = revisions.get(revision)
+            if seen is not None:
+                revisions[revision] = seen + weight
+            elif len(revisions) < MAX_SET:
+                revisions[revision] = weight
         _remember(cluster.locations, record.location)
         cluster.buckets[self._bucket_of(moment)] += weight
         if record.stand_in:
@@ -686,10 +735,64 @@ class Clusterer:
         cluster.last = record
 
     def _bucket_of(self, moment: datetime) -> int:
+        """``_bucket_index(moment)``, sooner for a moment in the span of the bucket found last.
+
+        ``_bucket_index`` never decreases as the moment grows (``timestamp()`` of an aware
+        datetime grows with its instant, and so do the subtraction, division and ``int`` after
+        it), so each bucket holds the moments of one span; ``_edges`` are the spans' exact
+        bounds, searched microsecond by microsecond with ``_bucket_index`` itself.  A moment
+        that cannot be compared with them (naive) takes ``_bucket_index``."""
+        index = self._last_bucket
+        if index >= 0:
+            low, high = self._low, self._high
+            try:
+                if (low is None or low <= moment) and (high is None or moment < high):
+                    return index
+            except TypeError:
+                return self._bucket_index(moment)
+        index = self._bucket_index(moment)
+        edges = self._edges
+        if edges and moment.utcoffset() is not None:
+            self._last_bucket = index
+            self._low = edges[index - 1] if index > 0 else None
+            self._high = edges[index] if index < len(edges) else None
+        return index
+
+    def _bucket_index(self, moment: datetime) -> int:
         if self._bucket_width <= 0:
             return 0
         index = int((moment.timestamp() - self._start) / self._bucket_width)
         return min(max(index, 0), self._bucket_count - 1)
+
+    def _bucket_edges(self) -> list[datetime]:
+        """For each bucket but the first, the earliest (UTC, whole microsecond) moment that
+        ``_bucket_index`` puts in it or later; [] when there is one bucket or no width."""
+        if self._bucket_width <= 0 or self._bucket_count == 1:
+            return []
+        try:
+            return [self._bucket_edge(bucket) for bucket in range(1, self._bucket_count)]
+        except (OverflowError, ValueError):  # a window at the ends of datetime's range
+            return []
+
+    def _bucket_edge(self, bucket: int) -> datetime:
+        """The earliest whole-microsecond UTC moment in ``bucket`` or later."""
+
+        def index(microseconds: int) -> int:
+            return self._bucket_index(_EPOCH + timedelta(microseconds=microseconds))
+
+        guess = int((self._start + bucket * self._bucket_width) * 1_000_000)
+        early, late = guess - 1_000_000, guess + 1_000_000
+        while index(early) >= bucket:
+            early -= late - early
+        while index(late) < bucket:
+            late += late - early
+        while late - early > 1:  # index(early) < bucket <= index(late)
+            middle = (early + late) // 2
+            if index(middle) >= bucket:
+                late = middle
+            else:
+                early = middle
+        return _EPOCH + timedelta(microseconds=late)
 
     # --- results ----------------------------------------------------------------------------
 
@@ -781,19 +884,14 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
         return len(tokens), _NO_WORDS
     # Cheap necessary condition: joining needs agreeing constants >= differing ones, so
     # positions that are equal or already wildcards must cover at least half the tokens.  (A
-    # typed loop: compiled, it allocates nothing; the wildcards are counted only when needed,
-    # token by token as in the joined template, since tokens hold no space.)
+    # typed loop: compiled, it allocates nothing; the wildcards are counted only when needed.
+    # The similarity search asks ``_may_join`` first, with the cluster's count kept current.)
     equal = 0
     for index in range(min(len(template), len(tokens))):
         if template[index] == tokens[index]:
             equal += 1
-    if 2 * equal < len(tokens):
-        wildcards = 0
-        for known in template:
-            if WILDCARD in known:
-                wildcards += known.count(WILDCARD)
-        if 2 * equal + wildcards < len(tokens):
-            return None
+    if 2 * equal < len(tokens) and 2 * equal + _wildcards(template) < len(tokens):
+        return None
     same = 0
     informative = 0
     differing = 0
@@ -830,6 +928,34 @@ def _score(template: list[str], tokens: list[str]) -> _Match | None:
     if same == 0 or same < SIMILARITY * informative:
         return None
     return same, tuple(words)
+
+
+def _wildcards(template: list[str]) -> int:
+    """WILDCARD occurrences in ``template``, token by token as in the joined template (tokens
+    hold no space)."""
+    wildcards = 0
+    for known in template:
+        if WILDCARD in known:
+            wildcards += known.count(WILDCARD)
+    return wildcards
+
+
+def _may_join(template: list[str], tokens: list[str], wildcards: int) -> bool:
+    """``_score``'s first test for a template with ``wildcards`` WILDCARDs, stopping at the
+    mismatch that decides: False exactly when ``_score`` would give None at that test
+    (``2 * equal + wildcards < len(tokens)``, i.e. more than half of ``len(tokens) +
+    wildcards`` positions differ).  Templates of another length are left to ``_score``."""
+    size = len(tokens)
+    if len(template) != size:
+        return True
+    allowed = size + wildcards
+    differing = 0
+    for index in range(size):
+        if template[index] != tokens[index]:
+            differing += 1
+            if 2 * differing > allowed:
+                return False
+    return True
 
 
 def _better(match: _Match, best: _Match) -> bool:
@@ -1004,6 +1130,7 @@ def _legacy_match(old: list[str], tokens: list[str]) -> bool:
 
 
 _OLD = PREVIOUS_GROUPING_VERSIONS
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _merge_counts(into: _Cluster, other: _Cluster) -> None:

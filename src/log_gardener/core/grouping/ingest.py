@@ -10,7 +10,6 @@ timestamp, so a read without overlap has no repeats to drop).
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -95,7 +94,15 @@ class Ingestor:
     assign: Callable[[str, str], None] | None = None
     infra: InfraTracker = field(default_factory=InfraTracker)
     observer: Observer | None = None  # collects what the problem layer links (core.problems)
-    _counts: Counter[str] = field(default_factory=Counter)
+    # The counts of ``IngestCounts`` (plain integers: two of them change for every entry).
+    _n_read: int = 0
+    _n_kept: int = 0
+    _n_skipped_severity: int = 0
+    _n_skipped_window: int = 0
+    _n_duplicates: int = 0
+    _n_malformed: int = 0
+    _n_no_timestamp: int = 0
+    _n_unknown_severity: int = 0
     _seen: set[int] = field(default_factory=set)
     _assigned: list[tuple[str, str]] = field(default_factory=list)
     malformed_examples: list[MalformedEntry] = field(default_factory=list)
@@ -116,14 +123,14 @@ class Ingestor:
 
     def count_already_counted(self) -> None:
         """An entry an earlier run counted (read again in the overlap window)."""
-        self._counts["read"] += 1
-        self._counts["duplicates"] += 1
+        self._n_read += 1
+        self._n_duplicates += 1
 
     def add(self, line_no: int, raw: object) -> None:
         if type(raw) is WeightedEntry:
             self._add_weighted(line_no, raw)
             return
-        self._counts["read"] += 1
+        self._n_read += 1
         if type(raw) is dict and self.min_severity > Severity.DEFAULT:
             # Most entries of a real hour are below the minimum (INFO request logs): they are
             # counted and shown to the platform signals without building a record.
@@ -138,14 +145,14 @@ class Ingestor:
 
     def add_glanced(self, glance: Glance) -> None:
         """``add`` of an entry a worker process glanced at (``prepare`` gave a ``Glance``)."""
-        self._counts["read"] += 1
+        self._n_read += 1
         self._skip_below(glance)
 
     def add_prepared(
         self, line_no: int, record: LogRecord | MalformedEntry, grouping: Grouping | None
     ) -> None:
         """``add`` of an entry a worker process prepared (``prepare`` gave a record)."""
-        self._counts["read"] += 1
+        self._n_read += 1
         no_timestamp = grouping is not None and grouping[3]
         self._add_record(line_no, record, no_timestamp, grouping)
 
@@ -162,21 +169,21 @@ class Ingestor:
         if no_timestamp:
             self._no_timestamp(line_no, record)
         if record.severity_unknown:
-            self._counts["unknown_severity"] += 1
+            self._n_unknown_severity += 1
             if len(self.warnings) < MALFORMED_EXAMPLES:
                 self.warnings.append(
                     MalformedEntry(line_no, "unknown severity, read as DEFAULT", record.insert_id)
                 )
         window = self.window  # Window.contains inlined: this runs for every entry
         if window is not None and not window.start <= record.timestamp < window.end:
-            self._counts["skipped_window"] += 1
+            self._n_skipped_window += 1
             return
         self.infra.observe(record)  # platform signals are often INFO: look before the filter
         if record.severity < self.min_severity:
-            self._counts["skipped_severity"] += 1
+            self._n_skipped_severity += 1
             return
         if self._is_duplicate(record):
-            self._counts["duplicates"] += 1
+            self._n_duplicates += 1
             return
         self._keep(record, grouping)
 
@@ -185,10 +192,10 @@ class Ingestor:
         (the same steps as ``add``, each counting ``weight``; no duplicate check: Log Analytics
         does not deduplicate, and a stand-in has no identity)."""
         weight = item.weight
-        self._counts["read"] += weight
+        self._n_read += weight
         record = normalize_entry(dict(item.entry), line_no)
         if isinstance(record, MalformedEntry):
-            self._counts["malformed"] += weight
+            self._n_malformed += weight
             if len(self.malformed_examples) < MALFORMED_EXAMPLES:
                 self.malformed_examples.append(record)
             return
@@ -202,13 +209,13 @@ class Ingestor:
             insert_id=record.insert_id if item.sample else "",
         )
         if self.window is not None and not self.window.contains(record.timestamp):
-            self._counts["skipped_window"] += weight
+            self._n_skipped_window += weight
             return
         self.infra.observe(record)
         if record.severity < self.min_severity:
-            self._counts["skipped_severity"] += weight
+            self._n_skipped_severity += weight
             return
-        self._counts["kept"] += weight
+        self._n_kept += weight
         key = custom_group_key(self.config, record) if self._grouping_rules else None
         platform = platform_key(record)  # as ``_keep``: the group key keeps codes and statuses
         if key is None and platform is not None:
@@ -261,17 +268,17 @@ class Ingestor:
         # The same steps as ``add`` for such an entry: window, platform signals, severity.
         window = self.window  # Window.contains inlined, as in ``_add_record``
         if window is not None and not window.start <= glance.timestamp < window.end:
-            self._counts["skipped_window"] += 1
+            self._n_skipped_window += 1
             return
         self.infra.observe_parts(
             glance.revision, glance.timestamp, glance.http_status, glance.message
         )
-        self._counts["skipped_severity"] += 1
+        self._n_skipped_severity += 1
 
     def _no_timestamp(self, line_no: int, record: LogRecord) -> None:
         """Processed, never dropped, and said so; the cursor never moves for it (the sources
         move it by ``timestamp`` alone)."""
-        self._counts["no_timestamp"] += 1
+        self._n_no_timestamp += 1
         at = "its receiveTimestamp" if record.receive_timestamp else "the window start"
         if len(self.warnings) < MALFORMED_EXAMPLES:
             self.warnings.append(
@@ -279,7 +286,7 @@ class Ingestor:
             )
 
     def _malformed(self, entry: MalformedEntry) -> None:
-        self._counts["malformed"] += 1
+        self._n_malformed += 1
         if len(self.malformed_examples) < MALFORMED_EXAMPLES:
             self.malformed_examples.append(entry)
 
@@ -295,7 +302,7 @@ class Ingestor:
         return False
 
     def _keep(self, record: LogRecord, grouping: Grouping | None = None) -> None:
-        self._counts["kept"] += 1
+        self._n_kept += 1
         if grouping is None:
             key = custom_group_key(self.config, record) if self._grouping_rules else None
             platform = platform_key(record)  # the catalogue keeps exit codes and statuses apart
@@ -321,12 +328,12 @@ class Ingestor:
 
     def counts(self) -> IngestCounts:
         return IngestCounts(
-            read=self._counts["read"],
-            kept=self._counts["kept"],
-            skipped_severity=self._counts["skipped_severity"],
-            skipped_window=self._counts["skipped_window"],
-            duplicates=self._counts["duplicates"],
-            malformed=self._counts["malformed"],
-            no_timestamp=self._counts["no_timestamp"],
-            unknown_severity=self._counts["unknown_severity"],
+            read=self._n_read,
+            kept=self._n_kept,
+            skipped_severity=self._n_skipped_severity,
+            skipped_window=self._n_skipped_window,
+            duplicates=self._n_duplicates,
+            malformed=self._n_malformed,
+            no_timestamp=self._n_no_timestamp,
+            unknown_severity=self._n_unknown_severity,
         )
