@@ -72,6 +72,8 @@ rm -rf build
 PYTHONPATH="$build_tmp/compiled" "$BIN/python" scripts/identity-outputs.py \
   "$build_tmp/out/compiled" --expect compiled
 diff -r "$build_tmp/out/pure" "$build_tmp/out/compiled"
+PYTHONPATH="$build_tmp/compiled" "$BIN/python" -m log_gardener --version |
+  grep --fixed-strings "compiled per-entry modules (mypyc)"
 diff -r "$build_tmp/out/pure/bench-1" "$build_tmp/out/pure/bench-2"
 echo "compiled and pure builds, 1 and 2 workers: identical worklogs, reports, state, assignments"
 rm -rf "$build_tmp"

@@ -9,6 +9,7 @@ workflow commands and masks secrets) and say only counts, paths and our own word
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import json
 import os
 import signal
@@ -22,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TextIO
 
-from log_gardener import __version__
+from log_gardener import __version__, jsonio
 from log_gardener.adapters.actions_runner import RunnerOutput, append_step_summary, write_outputs
 from log_gardener.adapters.file_source import FileSource
 from log_gardener.config.inputs import (
@@ -96,12 +97,38 @@ def _signals_caught() -> Iterator[_Cancellation]:
             signal.signal(sig, handler)
 
 
+def version_text() -> str:
+    """The version and what this installation runs with.  A failed mypyc build makes ``pip
+    install .`` fall back to pure Python without a word (about 1.6x slower), and orjson or
+    cmark-gfm may lack a wheel: ``--version`` tells a slow install from a fast one."""
+    from log_gardener.core.grouping import cluster
+
+    file = cluster.__file__ or ""
+    compiled = any(file.endswith(suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+    build = "compiled per-entry modules (mypyc)" if compiled else "pure Python (not compiled)"
+    return (
+        f"log-gardener {__version__}: {build}, JSON read by {jsonio.BACKEND}, "
+        f"markdown checked by {commonmark.backend()}"
+    )
+
+
+class _Version(argparse.Action):
+    """``--version``: one line, printed as it is (argparse's own action wraps it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(version_text() + "\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="log-gardener",
         description="Cluster Cloud Logging problems, judge them, write a worklog, sync issues.",
     )
-    parser.add_argument("--version", action="version", version=f"log-gardener {__version__}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="one gardening run")
     _add_run_flags(run_parser)
