@@ -328,14 +328,27 @@ def test_a_worker_killed_while_sending_its_result_fails_at_once() -> None:
 
 
 def test_a_worker_killed_between_batches_fails_at_once() -> None:
+    minimum = (int(Severity.DEFAULT), None)
     with workers._Pool(2, RulesConfig(), False) as pool:
+        pool.submit((1, ['{"textPayload": "a"}\n']), minimum)
+        pool.submit((2, ['{"textPayload": "b"}\n']), minimum)
+        assert pool.result() and pool.result()
         os.kill(pool._processes[1].pid or 0, signal.SIGKILL)
         pool._processes[1].join(30)
-        pool.submit((1, ['{"textPayload": "a"}\n']), (int(Severity.DEFAULT), None))
+        pool.submit((3, ['{"textPayload": "c"}\n']), minimum)
         assert pool.result()  # the first worker still answers
         with pytest.raises(WorkerError, match="Worker process 2 of 2 was killed by signal 9"):
-            pool.submit((2, ['{"textPayload": "b"}\n'] * 20000), (int(Severity.DEFAULT), None))
+            pool.submit((4, ['{"textPayload": "d"}\n'] * 20000), minimum)
             pool.result()
+
+
+def test_a_pool_starts_a_worker_per_batch_up_to_its_size() -> None:
+    """A file of two batches starts two workers, however many CPUs the machine has."""
+    with workers._Pool(8, RulesConfig(), False) as pool:
+        for line_no in (1, 2):
+            pool.submit((line_no, ['{"textPayload": "a"}\n']), (int(Severity.DEFAULT), None))
+        assert pool.result() and pool.result()
+        assert len(pool._processes) == 2
 
 
 def test_an_error_inside_a_worker_is_raised_in_the_parent() -> None:

@@ -271,30 +271,32 @@ class _Pool:
 
     def __init__(self, size: int, config: RulesConfig, grouping: bool) -> None:
         self.size = size
+        self._config = config
+        self._grouping = grouping
         self._sent = 0
         self._received = 0
         self._tasks: list[Connection] = []
         self._results: list[Connection] = []
         self._processes: list[BaseProcess] = []
+
+    def _start(self) -> None:
+        """One more worker (on its first batch: a file of three batches starts three)."""
         context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+        task_reader, task_writer = context.Pipe(duplex=False)
+        result_reader, result_writer = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_serve,
+            args=(task_reader, result_writer, self._config, self._grouping),
+            daemon=True,  # never outlives the run
+        )
         try:
-            for _ in range(size):
-                task_reader, task_writer = context.Pipe(duplex=False)
-                result_reader, result_writer = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_serve,
-                    args=(task_reader, result_writer, config, grouping),
-                    daemon=True,  # never outlives the run
-                )
-                process.start()
-                task_reader.close()
-                result_writer.close()
-                self._tasks.append(task_writer)
-                self._results.append(result_reader)
-                self._processes.append(process)
-        except BaseException:
-            self.close()
-            raise
+            process.start()
+        finally:
+            task_reader.close()
+            result_writer.close()
+        self._tasks.append(task_writer)
+        self._results.append(result_reader)
+        self._processes.append(process)
 
     def __enter__(self) -> _Pool:
         return self
@@ -304,6 +306,8 @@ class _Pool:
 
     def submit(self, batch: tuple[int, list[str]], task: tuple[int, datetime | None]) -> None:
         index = self._sent % self.size
+        if index == len(self._processes):
+            self._start()
         try:
             self._tasks[index].send((batch, *task))
         except OSError as error:  # BrokenPipeError: the worker is gone
