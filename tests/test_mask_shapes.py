@@ -5,6 +5,7 @@ digits apart, the "0" of "0x" and the 2-9 of pod suffixes, keep their tokens out
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -63,16 +64,21 @@ def _clear() -> None:
     fingerprint._SHAPE_CACHE.clear()
 
 
+def _warm_equals_cold(mask: Callable[[str], str], texts: list[str]) -> None:
+    """Each text masked with the caches warm from the texts before it equals its mask with
+    every cache empty."""
+    cold = []
+    for text in texts:
+        _clear()
+        cold.append(mask(text))
+    _clear()
+    assert [mask(text) for text in texts] == cold
+
+
 @pytest.mark.parametrize("pattern", TOKENS)
 def test_shape_cached_tokens_equal_the_full_way(pattern: str) -> None:
     rng = random.Random(pattern)
-    tokens = [_fill(pattern, rng) for _ in range(300)]
-    cold = []
-    for token in tokens:
-        _clear()
-        cold.append(mask_token(token))
-    _clear()
-    assert [mask_token(token) for token in tokens] == cold
+    _warm_equals_cold(mask_token, [_fill(pattern, rng) for _ in range(300)])
 
 
 def test_shape_cached_messages_equal_the_full_way() -> None:
@@ -81,12 +87,7 @@ def test_shape_cached_messages_equal_the_full_way() -> None:
         " ".join(_fill(rng.choice(TOKENS), rng) for _ in range(rng.randint(1, 6)))
         for _ in range(2000)
     ]
-    cold = []
-    for text in texts:
-        _clear()
-        cold.append(mask_message(text))
-    _clear()
-    assert [mask_message(text) for text in texts] == cold
+    _warm_equals_cold(mask_message, texts)
 
 
 def test_digits_that_masking_tells_apart_are_never_shared() -> None:
